@@ -1,0 +1,36 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { table } from '../src/cli/format.js';
+
+export interface BenchRow {
+  [column: string]: string | number;
+}
+
+/** Prints the table and writes `{machine, rows, ...extra}` to bench/results/NAME.json. */
+export async function report(name: string, rows: BenchRow[], extra: Record<string, unknown> = {}): Promise<void> {
+  const headers = Object.keys(rows[0] ?? {});
+  process.stdout.write(`${table(headers, rows.map((r) => headers.map((h) => r[h])))}\n`);
+  const dir = join(import.meta.dirname, 'results');
+  await mkdir(dir, { recursive: true });
+  const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, date: new Date().toISOString() };
+  const path = join(dir, `${name}.json`);
+  await writeFile(path, JSON.stringify({ machine, rows, ...extra }, null, 2) + '\n');
+  process.stdout.write(`wrote ${path}\n`);
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+export async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  return times.sort((a, b) => a - b);
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { loadRanker } from '../../rank/load-ranker.js';
+import { createProgress } from '../../util/progress.js';
+import { formatRanking } from '../format.js';
+import { readDocuments } from '../input.js';
+import { collect, oneOf, positiveInt, printJson } from '../options.js';
+
+export function registerRerank(program: Command): void {
+  program
+    .command('rerank')
+    .description('Score documents against a query and print them best first')
+    .requiredOption('--model <model>', 'model folder, hub id, or "use-lite"')
+    .requiredOption('--query <text>', 'the query')
+    .option('--docs <file>', 'documents: .txt (one per line) or .jsonl ({"text"} or {"id","text"} per line)')
+    .option('--doc <text>', 'a document (repeatable)', collect)
+    .option('--top-k <n>', 'keep only the best n', positiveInt('--top-k'))
+    .option('--dtype <dtype>', 'fp32 or int8', oneOf('--dtype', ['fp32', 'int8'] as const), 'fp32')
+    .option('--threads <n>', 'inference threads', positiveInt('--threads'))
+    .option('--batch-size <n>', 'pairs per model call', positiveInt('--batch-size'), 32)
+    .option('--max-length <n>', 'longest pair in tokens', positiveInt('--max-length'))
+    .option('--long-documents <mode>', 'truncate or chunk', oneOf('--long-documents', ['truncate', 'chunk'] as const), 'truncate')
+    .option('--activation <fn>', 'sigmoid, softmax or none (cross-encoders)', oneOf('--activation', ['sigmoid', 'softmax', 'none'] as const))
+    .option('--json', 'print {"results":[{"index","score","document"}]}')
+    .action(async (opts) => {
+      if (opts.query.trim() === '') throw new Error('--query: expected a non-empty query');
+      if (!opts.docs && !opts.doc) throw new Error('give documents with --docs FILE or --doc TEXT');
+      if (opts.docs && opts.doc) throw new Error('give documents with either --docs or --doc, not both');
+      const documents = opts.docs ? (await readDocuments(opts.docs)).map((d) => d.text) : (opts.doc as string[]);
+      const ranker = await loadRanker(opts.model, { dtype: opts.dtype, threads: opts.threads, maxLength: opts.maxLength });
+      const progress = createProgress({ total: documents.length, label: 'scoring', enabled: !opts.json });
+      let reported = 0;
+      const ranked = await ranker.rank(opts.query, documents, {
+        topK: opts.topK,
+        batchSize: opts.batchSize,
+        maxLength: opts.maxLength,
+        longDocuments: opts.longDocuments,
+        activation: opts.activation,
+        onProgress: (done: number) => {
+          progress.tick(done - reported);
+          reported = done;
+        },
+      } as Parameters<typeof ranker.rank>[2]);
+      progress.done();
+      await ranker.dispose?.();
+      if (opts.json) {
+        printJson({ results: ranked.results.map((r) => ({ index: r.index, score: r.score, document: r.document })) });
+      } else {
+        process.stdout.write(`Query: ${opts.query}\nModel: ${ranker.name}\n${formatRanking(ranked, documents)}\n`);
+      }
+    });
+}

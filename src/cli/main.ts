@@ -1,0 +1,32 @@
+import { Command, CommanderError } from 'commander';
+import { registerCompare } from './commands/compare.js';
+import { registerDemo } from './commands/demo.js';
+import { registerFixtureModel } from './commands/fixture-model.js';
+import { registerRerank } from './commands/rerank.js';
+import { registerTokenize } from './commands/tokenize.js';
+
+const program = new Command();
+program
+  .name('rankwise')
+  .description('Two-stage retrieval and reranking for Node.js. Without a command, runs the quick-start demo.')
+  .showHelpAfterError(false)
+  .exitOverride();
+
+registerDemo(program);
+registerRerank(program);
+registerCompare(program);
+registerTokenize(program);
+registerFixtureModel(program);
+
+const args = process.argv.slice(2);
+try {
+  await program.parseAsync(args.length === 0 ? ['demo'] : args, { from: 'user' });
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (or the help text).
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`rankwise: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

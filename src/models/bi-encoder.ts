@@ -1,0 +1,170 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { forEachBatch } from './batching.js';
+import { exists } from './hub.js';
+import { resolveModel, type ModelFolder, type ResolveModelOptions } from './model-folder.js';
+import type { SentenceEncoder } from './sentence-encoder.js';
+import { createSession, int64Tensor, ort, type SessionOptions } from './session.js';
+import { PairTokenizer, type Encoded, type PaddedBatch } from './tokenizer.js';
+import { l2normalize } from './vectors.js';
+
+export type Pooling = 'mean' | 'cls';
+
+export interface BiEncoderLoadOptions extends ResolveModelOptions, SessionOptions {
+  maxLength?: number;
+  /** Overrides the pooling recorded in the model's `1_Pooling/config.json` (mean when there is none). */
+  pooling?: Pooling;
+}
+
+export interface EncodeOptions {
+  pooling?: Pooling;
+  /** L2-normalise each vector (default true), so that dot product is cosine. */
+  normalize?: boolean;
+  batchSize?: number;
+  maxLength?: number;
+  onProgress?: (textsDone: number) => void;
+}
+
+/** One L2-normalised vector per kept token, for late interaction. */
+export interface TokenEmbeddings {
+  /** Token ids of the kept tokens, in order. */
+  ids: number[];
+  /** `count x dimension`, row-major. */
+  vectors: Float32Array;
+  count: number;
+  dimension: number;
+}
+
+export interface EncodeTokensOptions {
+  /** Drop [CLS] and [SEP] (default true); padding is always dropped. */
+  dropSpecialTokens?: boolean;
+  batchSize?: number;
+  maxLength?: number;
+}
+
+/** Embeds each text on its own (no interaction with the query), so document vectors can be computed ahead of time. */
+export class BiEncoder implements SentenceEncoder {
+  private constructor(
+    readonly name: string,
+    readonly folder: ModelFolder,
+    readonly tokenizer: PairTokenizer,
+    private readonly session: ort.InferenceSession,
+    readonly maxLength: number,
+    readonly pooling: Pooling,
+  ) {}
+
+  static async load(model: string, options: BiEncoderLoadOptions = {}): Promise<BiEncoder> {
+    const folder = await resolveModel(model, options);
+    if (folder.head !== 'none') {
+      throw new Error(
+        `model "${model}": config.json architectures is ${JSON.stringify(folder.config.architectures)}; ` +
+          'a bi-encoder needs a plain encoder (BertModel); use CrossEncoder for classification models',
+      );
+    }
+    const tokenizer = await PairTokenizer.fromFolder(folder.dir);
+    const session = await createSession(folder.onnxPath, options);
+    const maxLength = Math.min(options.maxLength ?? 512, folder.config.max_position_embeddings, tokenizer.modelMaxLength);
+    const pooling = options.pooling ?? (await recordedPooling(folder.dir));
+    return new BiEncoder(model, folder, tokenizer, session, maxLength, pooling);
+  }
+
+  get dimension(): number {
+    return this.folder.config.hidden_size;
+  }
+
+  async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<Float32Array[]> {
+    const pooling = options.pooling ?? this.pooling;
+    if (pooling !== 'mean' && pooling !== 'cls') throw new Error(`pooling: expected "mean" or "cls", got ${JSON.stringify(pooling)}`);
+    const hidden = this.dimension;
+    const out = new Array<Float32Array>(texts.length);
+    let done = 0;
+    await this.forEachHiddenBatch(texts, options, (states, batch, indices) => {
+      const T = batch.sequenceLength;
+      indices.forEach((textIndex, row) => {
+        const vector = new Float32Array(hidden);
+        if (pooling === 'cls') {
+          vector.set(states.subarray(row * T * hidden, row * T * hidden + hidden));
+        } else {
+          let count = 0;
+          for (let t = 0; t < T; t++) {
+            if (batch.attentionMask[row * T + t] === 0n) continue;
+            count++;
+            const base = (row * T + t) * hidden;
+            for (let h = 0; h < hidden; h++) vector[h] += states[base + h];
+          }
+          for (let h = 0; h < hidden; h++) vector[h] /= Math.max(count, 1);
+        }
+        out[textIndex] = options.normalize === false ? vector : l2normalize(vector);
+      });
+      done += indices.length;
+      options.onProgress?.(done);
+    });
+    return out;
+  }
+
+  async encodeTokens(texts: readonly string[], options: EncodeTokensOptions = {}): Promise<TokenEmbeddings[]> {
+    const dropSpecial = options.dropSpecialTokens ?? true;
+    const hidden = this.dimension;
+    const out = new Array<TokenEmbeddings>(texts.length);
+    await this.forEachHiddenBatch(texts, options, (states, batch, indices) => {
+      const T = batch.sequenceLength;
+      indices.forEach((textIndex, row) => {
+        const ids: number[] = [];
+        const rows: number[] = [];
+        for (let t = 0; t < T; t++) {
+          if (batch.attentionMask[row * T + t] === 0n) continue;
+          const id = Number(batch.inputIds[row * T + t]);
+          if (dropSpecial && (id === this.tokenizer.clsId || id === this.tokenizer.sepId)) continue;
+          ids.push(id);
+          rows.push(t);
+        }
+        const vectors = new Float32Array(rows.length * hidden);
+        rows.forEach((t, k) => {
+          vectors.set(l2normalize(states.slice((row * T + t) * hidden, (row * T + t + 1) * hidden)), k * hidden);
+        });
+        out[textIndex] = { ids, vectors, count: rows.length, dimension: hidden };
+      });
+    });
+    return out;
+  }
+
+  private async forEachHiddenBatch(
+    texts: readonly string[],
+    options: { batchSize?: number; maxLength?: number },
+    consume: (states: Float32Array, batch: PaddedBatch, indices: number[]) => void,
+  ): Promise<void> {
+    const maxLength = options.maxLength ?? this.maxLength;
+    if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > this.maxLength) {
+      throw new Error(`maxLength: expected an integer from 2 to ${this.maxLength}, got ${maxLength}`);
+    }
+    const encoded: Encoded[] = texts.map((text, i) => {
+      if (typeof text !== 'string') throw new Error(`texts[${i}]: expected a string`);
+      return this.tokenizer.encodeSingle(text, { maxLength });
+    });
+    const batchSize = options.batchSize ?? 32;
+    await forEachBatch(this.tokenizer, encoded, { maxBatchSize: batchSize, maxBatchTokens: batchSize * maxLength }, async (batch, indices) => {
+      const dims = [batch.batchSize, batch.sequenceLength];
+      const output = await this.session.run({
+        input_ids: int64Tensor(batch.inputIds, dims),
+        attention_mask: int64Tensor(batch.attentionMask, dims),
+        token_type_ids: int64Tensor(batch.tokenTypeIds, dims),
+      });
+      consume(output.last_hidden_state.data as Float32Array, batch, indices);
+      output.last_hidden_state.dispose?.();
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** sentence-transformers stores the pooling mode in `1_Pooling/config.json`. */
+async function recordedPooling(dir: string): Promise<Pooling> {
+  const path = join(dir, '1_Pooling', 'config.json');
+  if (!(await exists(path))) return 'mean';
+  const config = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  if (config.pooling_mode_cls_token === true) return 'cls';
+  if (config.pooling_mode_mean_tokens === true) return 'mean';
+  throw new Error(`${path}: only mean and CLS pooling are supported`);
+}

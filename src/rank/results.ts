@@ -1,0 +1,66 @@
+/** One ranked document: where it was in the input, where it is now, and why. */
+export interface RankedResult {
+  /** Position of the document in the caller's input (0-based). */
+  index: number;
+  /** Position after ranking (1-based). */
+  rank: number;
+  score: number;
+  /** The document text, when `returnDocuments` is on. */
+  document?: string;
+}
+
+export interface RankedResults {
+  query: string;
+  /** Highest score first; ties keep input order. */
+  results: RankedResult[];
+  /** Name of the model or backend that scored them. */
+  model: string;
+}
+
+export interface RankOptions {
+  /** Keep only the best `topK` results. */
+  topK?: number;
+  /** Include each document's text in its result (default true). */
+  returnDocuments?: boolean;
+}
+
+/** Anything that can order documents for a query: a cross-encoder, a bi-encoder, later an LLM. */
+export interface Ranker {
+  readonly name: string;
+  rank(query: string, documents: readonly string[], options?: RankOptions): Promise<RankedResults>;
+  dispose?(): Promise<void>;
+}
+
+export function checkRankInput(query: unknown, documents: unknown, options: RankOptions = {}): void {
+  if (typeof query !== 'string' || query.trim() === '') throw new Error('query: expected a non-empty string');
+  if (!Array.isArray(documents)) throw new Error('documents: expected an array of strings');
+  documents.forEach((d, i) => {
+    if (typeof d !== 'string') throw new Error(`documents[${i}]: expected a string, got ${d === null ? 'null' : typeof d}`);
+  });
+  if (options.topK !== undefined && (!Number.isInteger(options.topK) || options.topK < 1)) {
+    throw new Error(`topK: expected a positive integer, got ${options.topK}`);
+  }
+}
+
+/** Orders documents by score, highest first, stable on ties. */
+export function rankByScores(
+  query: string,
+  documents: readonly string[],
+  scores: ArrayLike<number>,
+  model: string,
+  options: RankOptions = {},
+): RankedResults {
+  const order = Array.from({ length: documents.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+  const kept = options.topK === undefined ? order : order.slice(0, options.topK);
+  const withText = options.returnDocuments ?? true;
+  return {
+    query,
+    model,
+    results: kept.map((index, position) => ({
+      index,
+      rank: position + 1,
+      score: scores[index],
+      ...(withText ? { document: documents[index] } : {}),
+    })),
+  };
+}

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { PairTokenizer } from '../src/models/tokenizer.js';
+import { fixtureModel, scratchDir } from './helpers/fixtures.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI from source, as `rankwise ARGS`. */
+async function rankwise(...args: string[]): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: ROOT,
+      maxBuffer: 16 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function ok(...args: string[]): Promise<string> {
+  const out = await rankwise(...args);
+  assert.equal(out.code, 0, `rankwise ${args.join(' ')} failed: ${out.stderr}`);
+  return out.stdout;
+}
+
+const DOCS = ['Cross-encoders read both texts together.', 'Cats sleep most of the day.', 'BM25 is a lexical ranking function.', 'Rerankers sort candidates.'];
+let ce: string;
+let work: string;
+before(async () => {
+  ce = await fixtureModel({ kind: 'cross-encoder', seed: 2 });
+  work = await scratchDir();
+  await writeFile(join(work, 'docs.txt'), DOCS.join('\n') + '\n\n');
+  await writeFile(join(work, 'docs.jsonl'), DOCS.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n'));
+});
+
+test('fixture-model writes a complete folder and will not overwrite one without --force', async () => {
+  const out = join(work, 'made');
+  assert.match(await ok('fixture-model', '--out', out, '--kind', 'bi-encoder', '--layers', '1', '--hidden', '32', '--heads', '2', '--intermediate', '64', '--seed', '4'), /wrote .*bi-encoder, 1 layers, hidden 32/);
+  const again = await rankwise('fixture-model', '--out', out, '--kind', 'bi-encoder');
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, /exists and is not empty/);
+  await ok('fixture-model', '--out', out, '--kind', 'cross-encoder', '--force');
+  const bad = await rankwise('fixture-model', '--out', join(work, 'x'), '--kind', 'llm');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--kind expects one of cross-encoder, bi-encoder/);
+});
+
+test('rerank --json prints results sorted by score, the same from .txt, .jsonl and --doc', async () => {
+  const fromTxt = JSON.parse(await ok('rerank', '--model', ce, '--query', 'what is a reranker', '--docs', join(work, 'docs.txt'), '--json'));
+  const fromJsonl = JSON.parse(await ok('rerank', '--model', ce, '--query', 'what is a reranker', '--docs', join(work, 'docs.jsonl'), '--json'));
+  const fromArgs = JSON.parse(await ok('rerank', '--model', ce, '--query', 'what is a reranker', ...DOCS.flatMap((d) => ['--doc', d]), '--json'));
+  assert.deepEqual(fromTxt, fromJsonl);
+  assert.deepEqual(fromTxt, fromArgs);
+  const results = fromTxt.results as Array<{ index: number; score: number; document: string }>;
+  assert.equal(results.length, DOCS.length);
+  results.forEach((r, i) => {
+    assert.equal(r.document, DOCS[r.index]);
+    if (i > 0) assert.ok(results[i - 1].score >= r.score);
+  });
+  const top = JSON.parse(await ok('rerank', '--model', ce, '--query', 'what is a reranker', '--docs', join(work, 'docs.txt'), '--top-k', '2', '--json'));
+  assert.deepEqual(top.results, results.slice(0, 2));
+});
+
+test('rerank prints the article\'s table without --json', async () => {
+  const text = await ok('rerank', '--model', ce, '--query', 'what is a reranker', '--docs', join(work, 'docs.txt'), '--dtype', 'int8');
+  const rows = text.split('\n').filter((l) => l.startsWith('#'));
+  assert.equal(rows.length, DOCS.length);
+  rows.forEach((row, i) => assert.match(row, new RegExp(`^#${i + 1} \\(score \\d\\.\\d{4}\\) \\[was #[0-3]\\] \\S`)));
+});
+
+test('tokenize --json gives exactly the pair encoding, and --pairs one line per pair', async () => {
+  const tokenizer = await PairTokenizer.fromFolder(ce);
+  const expected = tokenizer.encodePair('Is it safe?', 'Yes, it is perfectly safe to use. '.repeat(20), { maxLength: 32 });
+  const single = JSON.parse(await ok('tokenize', '--model', ce, '--query', 'Is it safe?', '--doc', 'Yes, it is perfectly safe to use. '.repeat(20), '--max-length', '32', '--json'));
+  assert.deepEqual(single, { input_ids: expected.inputIds, token_type_ids: expected.tokenTypeIds, attention_mask: expected.attentionMask });
+  assert.equal(single.input_ids.length, 32);
+  const pairsFile = join(work, 'pairs.jsonl');
+  await writeFile(pairsFile, [{ query: 'a', doc: 'b' }, { query: 'héllo wörld', doc: '' }].map((p) => JSON.stringify(p)).join('\n'));
+  const lines = (await ok('tokenize', '--model', ce, '--pairs', pairsFile, '--json')).trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 2);
+  assert.deepEqual(lines[1].input_ids, tokenizer.encodePair('héllo wörld', '', { maxLength: 512 }).inputIds);
+});
+
+test('compare times each model and reports how far their rankings agree', async () => {
+  const other = await fixtureModel({ kind: 'cross-encoder', seed: 9 });
+  const result = JSON.parse(await ok('compare', '--models', `${ce},${other},${ce}`, '--query', 'what is a reranker', '--docs', join(work, 'docs.txt'), '--repeats', '1', '--json'));
+  assert.equal(result.models.length, 3);
+  for (const m of result.models) {
+    assert.ok(m.ms > 0 && m.docsPerSecond > 0);
+    assert.deepEqual([...m.order].sort(), [0, 1, 2, 3]);
+  }
+  assert.equal(result.agreement.length, 3);
+  const same = result.agreement.find((a: { a: string; b: string }) => a.a === ce && a.b === ce);
+  assert.equal(same.kendallTau, 1, 'a model agrees with itself');
+  assert.equal(same.topOverlap['3'], 1);
+  const table = await ok('compare', '--models', `${ce},${other}`, '--query', 'q', '--docs', join(work, 'docs.txt'), '--repeats', '1');
+  assert.match(table, /kendall tau/);
+});
+
+test('bad input exits non-zero with one line naming the problem', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['rerank', '--model', ce, '--query', 'q', '--docs', join(work, 'missing.txt')], /--docs .*missing\.txt: no such file/],
+    [['rerank', '--model', join(work, 'nope'), '--query', 'q', '--doc', 'd'], /model ".*nope": no such folder/],
+    [['rerank', '--model', ce, '--query', '   ', '--doc', 'd'], /--query: expected a non-empty query/],
+    [['rerank', '--model', ce, '--query', 'q'], /give documents with --docs FILE or --doc TEXT/],
+    [['rerank', '--model', ce, '--query', 'q', '--doc', 'd', '--top-k', 'many'], /--top-k expects a positive integer/],
+  ];
+  const malformed = join(work, 'bad.jsonl');
+  await writeFile(malformed, '{"text":"fine"}\n{"text": oops}\n');
+  cases.push([['rerank', '--model', ce, '--query', 'q', '--docs', malformed], /bad\.jsonl:2: not valid JSON/]);
+  const noText = join(work, 'notext.jsonl');
+  await writeFile(noText, '{"id":"a","body":"x"}\n');
+  cases.push([['rerank', '--model', ce, '--query', 'q', '--docs', noText], /notext\.jsonl:1: field "text" must be a string/]);
+  for (const [args, message] of cases) {
+    const out = await rankwise(...args);
+    assert.notEqual(out.code, 0, args.join(' '));
+    assert.match(out.stderr, message);
+    assert.equal(out.stderr.trim().split('\n').length, 1, `one line: ${out.stderr}`);
+  }
+});
+
+test('the packaged launcher runs the CLI', async () => {
+  const { stdout } = await run(process.execPath, [join(ROOT, 'bin/rankwise.js'), '--help'], { cwd: ROOT });
+  assert.match(stdout, /rerank/);
+  assert.match(stdout, /fixture-model/);
+});
