@@ -138,3 +138,15 @@ test('the packaged launcher runs the CLI', async () => {
   assert.match(stdout, /rerank/);
   assert.match(stdout, /fixture-model/);
 });
+
+test('the quick start (no command) reranks the bundled example with USE Lite, offline', async () => {
+  const text = await ok();
+  const rows = text.split('\n').filter((l) => l.startsWith('#'));
+  assert.equal(rows.length, 10);
+  assert.match(rows[0], /^#1 \(score 0\.\d{4}\) \[was #\d\] .*\[relevant\]$/);
+  const found = /(\d) of the 5 relevant documents in the top 5/.exec(text);
+  assert.ok(found && Number(found[1]) >= 3, text);
+  const json = JSON.parse(await ok('demo', '--json'));
+  assert.equal(json.model, 'use-lite');
+  assert.equal(json.results.length, 10);
+});

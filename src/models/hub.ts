@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -50,7 +50,10 @@ export class HubDownloadError extends Error {
 export async function fetchHubFile(modelId: string, file: string, options: HubOptions = {}): Promise<string | null> {
   const folder = hubCacheFolder(modelId, options);
   const target = join(folder, file);
+  // A 404 is remembered (as the Python hub client does) so that optional files cost no request on later loads.
+  const absent = join(folder, '.no_exist', file);
   if (await exists(target)) return target;
+  if (await exists(absent)) return null;
   const endpoint = (options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
   const url = `${endpoint}/${modelId}/resolve/${encodeURIComponent(options.revision ?? 'main')}/${file}`;
   const token = options.token ?? process.env.HF_TOKEN;
@@ -61,7 +64,11 @@ export async function fetchHubFile(modelId: string, file: string, options: HubOp
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new HubDownloadError(`cannot reach ${endpoint} (${cause?.code ?? cause?.message ?? (error as Error).message})`);
   }
-  if (response.status === 404) return null;
+  if (response.status === 404) {
+    await mkdir(dirname(absent), { recursive: true });
+    await writeFile(absent, '');
+    return null;
+  }
   if (!response.ok || !response.body) {
     throw new HubDownloadError(`${url} answered HTTP ${response.status}`, response.status);
   }

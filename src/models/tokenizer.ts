@@ -157,11 +157,12 @@ export function pairWindowsFromIds(
 // Character classes of the reference (Hugging Face's Rust `tokenizers`)
 
 /*
- * The Rust tokenizer classifies characters with its own, older Unicode tables: about 600 code points that today's
- * \p{P} / \p{Mn} call punctuation or accents are letters to it, it keeps unassigned code points that
+ * The Rust tokenizer classifies characters with its own, older Unicode tables: several hundred code points that
+ * today's \p{P} / \p{Mn} call punctuation or accents are letters to it, it keeps unassigned code points that
  * \p{Cn}-based checks would drop, and its CJK ranges skip U+2B820..U+2B91F. Regex classes would also change with
  * the ICU of each Node release. So the sets are carried here as measured from `tokenizers` 0.23.2 over every code
- * point: comma-separated base-36 `start` or `start-count` ranges (count = extra code points after start).
+ * point: comma-separated base-36 `start` or `start-count` ranges (count = extra code points after start). NFD and
+ * lowercasing still come from the JS engine; the parity test sweeps every code point to catch an ICU that drifts.
  */
 const RUST_TABLES = {
   /** Removed by clean_text: Rust `is_other` minus \t \n \r, plus U+0000 and U+FFFD. */
@@ -887,6 +888,13 @@ export class PairTokenizer {
       if (pad !== 0n) inputIds.fill(pad, base + n, base + sequenceLength);
     }
     return { inputIds, tokenTypeIds, attentionMask, batchSize, sequenceLength };
+  }
+
+  /** The vocabulary entry for one id, as stored (`##ing`, `[CLS]`); for showing tokens, not for rebuilding text. */
+  decodeToken(id: number): string {
+    const token = this.idToToken[id];
+    if (token === undefined) throw new RangeError(`decodeToken: ${id} is not a token id of this tokenizer`);
+    return token;
   }
 
   /** Text of `ids` as the Rust tokenizer's `decode` gives it; special tokens are skipped unless asked for. */

@@ -7,12 +7,14 @@ import { createFixtureModel, type FixtureOptions } from '../../src/models/fixtur
 let root: Promise<string> | undefined;
 const built = new Map<string, Promise<string>>();
 
+// Registered at load time so that it belongs to the whole file, not to whichever test first asks for a folder.
+after(async () => {
+  if (root) await rm(await root, { recursive: true, force: true });
+});
+
 /** A temporary folder removed when the test file ends. */
 export async function scratchDir(): Promise<string> {
-  root ??= mkdtemp(join(tmpdir(), 'rankwise-test-')).then((dir) => {
-    after(() => rm(dir, { recursive: true, force: true }));
-    return dir;
-  });
+  root ??= mkdtemp(join(tmpdir(), 'rankwise-test-'));
   return mkdtemp(join(await root, 'x-'));
 }
 
