@@ -3,14 +3,16 @@
  * after a warm-up, and the report says how far their rankings agree.
  * Run: `npx tsx examples/02-compare.ts MODEL_A MODEL_B ...` (default: use-lite and two fixture cross-encoders).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareRankers, createFixtureModel, loadRanker } from '../src/index.js';
 
 let models = process.argv.slice(2);
+let scratch: string | undefined;
 if (models.length === 0) {
   const dir = await mkdtemp(join(tmpdir(), 'rankwise-example-'));
+  scratch = dir;
   for (const layers of [2, 4]) {
     await createFixtureModel(join(dir, `fixture-${layers}l`), { kind: 'cross-encoder', layers, hidden: 128, heads: 4, intermediate: 512 });
   }
@@ -35,3 +37,4 @@ for (const a of comparison.agreement) {
   console.log(`${a.a} vs ${a.b}: Kendall tau ${a.kendallTau.toFixed(3)}, top-3 overlap ${a.topOverlap[3]}`);
 }
 for (const r of rankers) await r.dispose?.();
+if (scratch) await rm(scratch, { recursive: true, force: true });

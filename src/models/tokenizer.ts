@@ -62,8 +62,8 @@ function checkMaxLength(maxLength: number): void {
  *   Hugging Face's `truncation="only_second"`.
  * - they do not fit and the query has more than `half` tokens: the query's tail is cut to `half` tokens and the
  *   document keeps up to `budget - half` tokens. `only_second` would fail here (it never cuts the first text), and
- *   `longest_first` would let a long query crowd out the document, which is what is being ranked. The cut does not
- *   depend on the document, so every document of a query is scored against the same query prefix.
+ *   `longest_first` would let a long query crowd out the document, which is what is being ranked. A pair that
+ *   fits is never cut, so every pair Python's tokenizer can encode is encoded exactly as it would be there.
  */
 export function pairBudget(queryLength: number, docLength: number, maxLength: number): { queryKeep: number; docKeep: number } {
   checkMaxLength(maxLength);
