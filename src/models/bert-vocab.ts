@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** Size of bert-base-uncased's vocabulary. */
 export const BERT_UNCASED_VOCAB_SIZE = 30522;
@@ -135,18 +136,6 @@ function serializeTokenizerJson(): string {
   const vocabJson = `{\n${lines.join(',\n')}\n    }`;
   const at = skeleton.indexOf(placeholder);
   return `${skeleton.slice(0, at)}${vocabJson}${skeleton.slice(at + placeholder.length)}\n`;
-}
-
-async function writeFileAtomic(path: string, content: string): Promise<void> {
-  // A reader (or a crashed writer) must never see half a tokenizer.json: write aside, then rename over.
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, content, 'utf8');
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }
 
 /** Writes `tokenizer.json` and `tokenizer_config.json` for bert-base-uncased into `dir` (created if needed). */

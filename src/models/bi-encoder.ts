@@ -2,16 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { forEachBatch } from './batching.js';
 import { exists } from './hub.js';
-import { resolveModel, type ModelFolder, type ResolveModelOptions } from './model-folder.js';
+import { loadBertModel, runBertBatch, type BertModelLoadOptions } from './bert-model.js';
+import type { ModelFolder } from './model-folder.js';
 import type { SentenceEncoder } from './sentence-encoder.js';
-import { createSession, int64Tensor, ort, type SessionOptions } from './session.js';
-import { PairTokenizer, type Encoded, type PaddedBatch } from './tokenizer.js';
+import type { ort } from './session.js';
+import type { Encoded, PaddedBatch, PairTokenizer } from './tokenizer.js';
 import { l2normalize } from './vectors.js';
 
 export type Pooling = 'mean' | 'cls';
 
-export interface BiEncoderLoadOptions extends ResolveModelOptions, SessionOptions {
-  maxLength?: number;
+export interface BiEncoderLoadOptions extends BertModelLoadOptions {
   /** Overrides the pooling recorded in the model's `1_Pooling/config.json` (mean when there is none). */
   pooling?: Pooling;
 }
@@ -54,16 +54,7 @@ export class BiEncoder implements SentenceEncoder {
   ) {}
 
   static async load(model: string, options: BiEncoderLoadOptions = {}): Promise<BiEncoder> {
-    const folder = await resolveModel(model, options);
-    if (folder.head !== 'none') {
-      throw new Error(
-        `model "${model}": config.json architectures is ${JSON.stringify(folder.config.architectures)}; ` +
-          'a bi-encoder needs a plain encoder (BertModel); use CrossEncoder for classification models',
-      );
-    }
-    const tokenizer = await PairTokenizer.fromFolder(folder.dir);
-    const session = await createSession(folder.onnxPath, options);
-    const maxLength = Math.min(options.maxLength ?? 512, folder.config.max_position_embeddings, tokenizer.modelMaxLength);
+    const { folder, tokenizer, session, maxLength } = await loadBertModel(model, 'none', options);
     const pooling = options.pooling ?? (await recordedPooling(folder.dir));
     return new BiEncoder(model, folder, tokenizer, session, maxLength, pooling);
   }
@@ -143,12 +134,7 @@ export class BiEncoder implements SentenceEncoder {
     });
     const batchSize = options.batchSize ?? 32;
     await forEachBatch(this.tokenizer, encoded, { maxBatchSize: batchSize, maxBatchTokens: batchSize * maxLength }, async (batch, indices) => {
-      const dims = [batch.batchSize, batch.sequenceLength];
-      const output = await this.session.run({
-        input_ids: int64Tensor(batch.inputIds, dims),
-        attention_mask: int64Tensor(batch.attentionMask, dims),
-        token_type_ids: int64Tensor(batch.tokenTypeIds, dims),
-      });
+      const output = await runBertBatch(this.session, batch);
       consume(output.last_hidden_state.data as Float32Array, batch, indices);
       output.last_hidden_state.dispose?.();
     });

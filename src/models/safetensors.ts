@@ -4,9 +4,8 @@
  * `__metadata__`, then the raw little-endian tensor bytes. Everything is read into float32, the one dtype the rest
  * of rankwise computes in.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { TensorMap } from './tensors.js';
 
 export interface SafetensorsContents {
@@ -189,15 +188,7 @@ export function serializeSafetensors(tensors: TensorMap, metadata?: Record<strin
   return out;
 }
 
-/** Writes next to the destination and renames, so a reader never sees a partial file. */
+/** Writes atomically (temporary file, then rename), so a reader never sees a partial file. */
 export async function writeSafetensorsFile(path: string, tensors: TensorMap, metadata?: Record<string, string>): Promise<void> {
-  const bytes = serializeSafetensors(tensors, metadata);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }

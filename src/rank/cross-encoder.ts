@@ -1,16 +1,14 @@
 import { numLabels, type BertConfig } from '../models/config.js';
 import { forEachBatch } from '../models/batching.js';
-import { resolveModel, type ModelFolder, type ResolveModelOptions } from '../models/model-folder.js';
-import { createSession, int64Tensor, ort, type SessionOptions } from '../models/session.js';
-import { PairTokenizer, type Encoded } from '../models/tokenizer.js';
+import { loadBertModel, runBertBatch, type BertModelLoadOptions } from '../models/bert-model.js';
+import type { ModelFolder } from '../models/model-folder.js';
+import type { ort } from '../models/session.js';
+import type { Encoded, PairTokenizer } from '../models/tokenizer.js';
 import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from './results.js';
 
 export type Activation = 'sigmoid' | 'softmax' | 'none';
 
-export interface CrossEncoderLoadOptions extends ResolveModelOptions, SessionOptions {
-  /** Longest pair in tokens; the model's `max_position_embeddings` caps it. Default 512. */
-  maxLength?: number;
-}
+export type CrossEncoderLoadOptions = BertModelLoadOptions;
 
 export interface PredictOptions {
   /** Pairs per model call (default 32). Pairs are sorted by length first, so batches carry little padding. */
@@ -49,16 +47,7 @@ export class CrossEncoder implements Ranker {
   ) {}
 
   static async load(model: string, options: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
-    const folder = await resolveModel(model, options);
-    if (folder.head !== 'sequence-classification') {
-      throw new Error(
-        `model "${model}": config.json architectures is ${JSON.stringify(folder.config.architectures ?? [])}; ` +
-          'a cross-encoder needs a *ForSequenceClassification model (use BiEncoder for plain encoders)',
-      );
-    }
-    const tokenizer = await PairTokenizer.fromFolder(folder.dir);
-    const session = await createSession(folder.onnxPath, options);
-    const maxLength = Math.min(options.maxLength ?? 512, folder.config.max_position_embeddings, tokenizer.modelMaxLength);
+    const { folder, tokenizer, session, maxLength } = await loadBertModel(model, 'sequence-classification', options);
     return new CrossEncoder(model, folder, tokenizer, session, maxLength);
   }
 
@@ -129,12 +118,7 @@ export class CrossEncoder implements Ranker {
       sequences,
       { maxBatchSize: batchSize, maxBatchTokens: options.maxBatchTokens ?? batchSize * maxLength },
       async (batch, indices) => {
-        const dims = [batch.batchSize, batch.sequenceLength];
-        const output = await this.session.run({
-          input_ids: int64Tensor(batch.inputIds, dims),
-          attention_mask: int64Tensor(batch.attentionMask, dims),
-          token_type_ids: int64Tensor(batch.tokenTypeIds, dims),
-        });
+        const output = await runBertBatch(this.session, batch);
         const logits = output.logits.data as Float32Array;
         indices.forEach((sequence, row) => {
           scores[sequence] = applyActivation(logits.subarray(row * labels, (row + 1) * labels), label, activation);

@@ -8,9 +8,7 @@
  * on onnxruntime-node 1.30 (CPU) contrib SkipLayerNormalization measured ~3x slower than that pair and cost ~10%
  * end to end (bench/onnx-graph-speed.ts --variants).
  */
-import { randomBytes } from 'node:crypto';
-import { rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { BertConfig, ModelHead } from '../config.js';
 import { numLabels } from '../config.js';
 import type { Float32Tensor, TensorMap } from '../tensors.js';
@@ -287,15 +285,7 @@ export function buildBertOnnx(
   });
 }
 
-/** Writes next to the destination and renames, so a reader never sees a half-written model. */
+/** Writes the graph atomically (temporary file, then rename), so a reader never sees a half-written model. */
 export async function writeBertOnnx(path: string, config: BertConfig, weights: TensorMap, options: BertOnnxOptions): Promise<void> {
-  const bytes = buildBertOnnx(config, weights, options);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileAtomic(path, buildBertOnnx(config, weights, options));
 }

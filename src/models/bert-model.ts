@@ -1,0 +1,43 @@
+import type { ModelHead } from './config.js';
+import { resolveModel, type ModelFolder, type ResolveModelOptions } from './model-folder.js';
+import { createSession, int64Tensor, ort, type SessionOptions } from './session.js';
+import { PairTokenizer, type PaddedBatch } from './tokenizer.js';
+
+export interface BertModelLoadOptions extends ResolveModelOptions, SessionOptions {
+  /** Longest input in tokens; capped by the model's `max_position_embeddings` and the tokenizer. Default 512. */
+  maxLength?: number;
+}
+
+/** What every ONNX-backed BERT-family model needs: its folder, tokenizer, session and length limit. */
+export interface BertModel {
+  folder: ModelFolder;
+  tokenizer: PairTokenizer;
+  session: ort.InferenceSession;
+  maxLength: number;
+}
+
+const HEAD_ROLES: Record<ModelHead, string> = {
+  'sequence-classification': 'a cross-encoder needs a *ForSequenceClassification model (use BiEncoder for plain encoders)',
+  none: 'a bi-encoder needs a plain encoder (BertModel); use CrossEncoder for classification models',
+};
+
+export async function loadBertModel(model: string, head: ModelHead, options: BertModelLoadOptions = {}): Promise<BertModel> {
+  const folder = await resolveModel(model, options);
+  if (folder.head !== head) {
+    throw new Error(`model "${model}": config.json architectures is ${JSON.stringify(folder.config.architectures ?? [])}; ${HEAD_ROLES[head]}`);
+  }
+  const tokenizer = await PairTokenizer.fromFolder(folder.dir);
+  const session = await createSession(folder.onnxPath, options);
+  const maxLength = Math.min(options.maxLength ?? 512, folder.config.max_position_embeddings, tokenizer.modelMaxLength);
+  return { folder, tokenizer, session, maxLength };
+}
+
+/** One forward pass over a padded batch, with the input names Hugging Face's ONNX exports use. */
+export function runBertBatch(session: ort.InferenceSession, batch: PaddedBatch): Promise<ort.InferenceSession.OnnxValueMapType> {
+  const dims = [batch.batchSize, batch.sequenceLength];
+  return session.run({
+    input_ids: int64Tensor(batch.inputIds, dims),
+    attention_mask: int64Tensor(batch.attentionMask, dims),
+    token_type_ids: int64Tensor(batch.tokenTypeIds, dims),
+  });
+}
