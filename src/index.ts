@@ -18,3 +18,23 @@ export type { Float32Tensor, TensorMap } from './models/tensors.js';
 export { cosineSimilarity, dot, l2normalize } from './models/vectors.js';
 export { kendallTau, rankingFromScores, topKOverlap } from './eval/agreement.js';
 export { compareRankers, type Comparison, type CompareOptions } from './eval/compare.js';
+export { evaluatePairwise, comparePairwise, formatPairwiseReport, formatPairwiseComparison, parsePairwiseCase, type PairwiseCase, type PairwiseResult } from './eval/pairwise.js';
+export { ndcgAtK, mrrAtK, averagePrecision, meanAveragePrecision, recallAtK, precisionAtK } from './eval/ir-metrics.js';
+export { evaluateReranking, formatRerankReport, metricsByName } from './eval/rerank-evaluator.js';
+export { TorchBert, evaluateLoss, engineInfo, type TrainRequest, type OptimizerOptions, type StepResult } from './train/engine.js';
+export {
+  BinaryCrossEntropyLoss,
+  MSELoss,
+  MarginMSELoss,
+  CosineSimilarityLoss,
+  MultipleNegativesRankingLoss,
+  type Loss,
+  type LossTarget,
+} from './train/losses/index.js';
+export { train, type TrainOptions, type TrainResult, type Evaluation } from './train/trainer.js';
+export { fineTune, finalLoss, type FineTuneOptions, type FineTuneResult } from './train/fine-tune.js';
+export { resolveTrainingConfig, DEFAULT_TRAINING_CONFIG, type TrainingConfig } from './train/training-config.js';
+export { loadTrainableModel, type TrainableModel } from './train/trainable-model.js';
+export { logitToSimilarity, teacherLogits } from './train/distill.js';
+export { TorchRanker } from './train/torch-ranker.js';
+export { writeModelFolder, copyTokenizerFrom } from './models/model-writer.js';

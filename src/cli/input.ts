@@ -1,37 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { readJsonLines, readText } from '../util/jsonl.js';
+
+export { readJsonLines };
 
 export interface InputDocument {
   id?: string;
   text: string;
-}
-
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
-  }
-}
-
-/** Parses JSON Lines; blank lines are skipped, a malformed line is an error that names file and line number. */
-export async function readJsonLines(path: string, what: string): Promise<Array<{ line: number; value: Record<string, unknown> }>> {
-  const rows: Array<{ line: number; value: Record<string, unknown> }> = [];
-  (await readText(path, what)).split('\n').forEach((raw, i) => {
-    if (raw.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      throw new Error(`${path}:${i + 1}: not valid JSON (${(error as Error).message})`);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new Error(`${path}:${i + 1}: expected a JSON object`);
-    }
-    rows.push({ line: i + 1, value: value as Record<string, unknown> });
-  });
-  return rows;
 }
 
 /** Documents from a `.txt` file (one per non-empty line) or a `.jsonl` file (`{"text"}` or `{"id","text"}` per line). */

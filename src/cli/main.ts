@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerCompare } from './commands/compare.js';
 import { registerDemo } from './commands/demo.js';
+import { registerEval } from './commands/eval.js';
 import { registerFixtureModel } from './commands/fixture-model.js';
 import { registerRerank } from './commands/rerank.js';
 import { registerTokenize } from './commands/tokenize.js';
+import { registerTrain } from './commands/train.js';
 
 const program = new Command();
 program
@@ -15,6 +17,8 @@ program
 registerDemo(program);
 registerRerank(program);
 registerCompare(program);
+registerEval(program);
+registerTrain(program);
 registerTokenize(program);
 registerFixtureModel(program);
 

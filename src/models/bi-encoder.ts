@@ -146,7 +146,7 @@ export class BiEncoder implements SentenceEncoder {
 }
 
 /** sentence-transformers stores the pooling mode in `1_Pooling/config.json`. */
-async function recordedPooling(dir: string): Promise<Pooling> {
+export async function recordedPooling(dir: string): Promise<Pooling> {
   const path = join(dir, '1_Pooling', 'config.json');
   if (!(await exists(path))) return 'mean';
   const config = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;

@@ -1,0 +1,165 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import {
+  comparePairwise,
+  evaluatePairwise,
+  formatPairwiseComparison,
+  formatPairwiseReport,
+  parsePairwiseCase,
+  type PairwiseCase,
+  type PairwiseResult,
+} from '../../eval/pairwise.js';
+import { evaluateReranking, formatRerankReport, metricsByName, parseRerankQuery, queryMetricsByName, type RerankQuery } from '../../eval/rerank-evaluator.js';
+import type { ModelDtype } from '../../models/model-folder.js';
+import { loadRanker } from '../../rank/load-ranker.js';
+import { createProgress } from '../../util/progress.js';
+import { readJsonLines } from '../input.js';
+import { oneOf, positiveInt, printJson } from '../options.js';
+
+function positiveIntList(name: string): (value: string) => number[] {
+  return (value) => {
+    const parts = value.split(',').map((s) => s.trim());
+    const numbers = parts.map(Number);
+    if (parts.some((p) => p === '') || numbers.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new InvalidArgumentError(`${name} expects comma-separated positive integers, got "${value}"`);
+    }
+    return numbers;
+  };
+}
+
+/** Each line through `parse`, with any error prefixed by file:line so that the user can go straight to it. */
+async function readRecords<T>(path: string, option: string, what: string, parse: (value: unknown) => T): Promise<T[]> {
+  const records = (await readJsonLines(path, option)).map(({ line, value }) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new Error(`${path}:${line}: ${(error as Error).message}`);
+    }
+  });
+  if (records.length === 0) throw new Error(`${option} ${path}: no ${what} in it`);
+  return records;
+}
+
+function pairwiseJson(result: PairwiseResult) {
+  return {
+    model: result.model,
+    accuracy: result.accuracy,
+    passed: result.passed,
+    total: result.total,
+    seen: result.seen,
+    unseen: result.unseen,
+    avg_gap: result.avgGap,
+    cases: result.cases.map((c) => ({
+      query: c.query,
+      split: c.split ?? null,
+      topic: c.topic ?? null,
+      relevant_score: c.relevantScore,
+      distractor_score: c.distractorScore,
+      gap: c.gap,
+      passed: c.passed,
+    })),
+  };
+}
+
+interface LoadFlags {
+  dtype: ModelDtype;
+  threads?: number;
+}
+
+export function registerEval(program: Command): void {
+  const evaluate = program.command('eval').description('Measure a ranker: relevant-versus-distractor pairs, or reranking metrics over labelled queries');
+
+  evaluate
+    .command('pairwise')
+    .description('Score a relevant document and a distractor for each case; a case passes when the relevant one scores higher')
+    .requiredOption('--model <model>', 'model folder, hub id, or "use-lite"')
+    .requiredOption('--cases <file>', '.jsonl, one {"query","relevant","distractor","split":"seen"|"unseen","topic"?} per line')
+    .option('--baseline <model>', 'also run this model and report what changed from it to --model (e.g. base -> fine-tuned)')
+    .option('--dtype <dtype>', 'fp32 or int8', oneOf('--dtype', ['fp32', 'int8'] as const), 'fp32')
+    .option('--threads <n>', 'inference threads', positiveInt('--threads'))
+    .option('--json', 'print {"accuracy","seen","unseen","avg_gap","cases"} (with --baseline: {"before","after","fixed","broken"})')
+    .action(async (opts) => {
+      const cases = await readRecords(opts.cases, '--cases', 'cases', parsePairwiseCase);
+      const models: string[] = opts.baseline ? [opts.baseline, opts.model] : [opts.model];
+      const progress = createProgress({ total: cases.length * models.length, label: 'pairwise', enabled: !opts.json });
+      const results: PairwiseResult[] = [];
+      for (const model of models) results.push(await runPairwise(model, cases, opts, () => progress.tick()));
+      progress.done();
+      if (results.length === 1) {
+        if (opts.json) printJson(pairwiseJson(results[0]));
+        else process.stdout.write(formatPairwiseReport(results[0]) + '\n');
+        return;
+      }
+      const [before, after] = results;
+      if (opts.json) {
+        const { fixed, broken, accuracyChange, avgGapChange } = comparePairwise(before, after);
+        const change = (c: (typeof fixed)[number]) => ({ index: c.index, query: c.query, split: c.split ?? null, gap_before: c.gapBefore, gap_after: c.gapAfter });
+        printJson({
+          before: pairwiseJson(before),
+          after: pairwiseJson(after),
+          accuracy_change: accuracyChange,
+          avg_gap_change: avgGapChange,
+          fixed: fixed.map(change),
+          broken: broken.map(change),
+        });
+      } else {
+        process.stdout.write(`${formatPairwiseReport(after)}\n\n${formatPairwiseComparison(before, after)}\n`);
+      }
+    });
+
+  evaluate
+    .command('rerank')
+    .description('Rank each query\'s documents and report nDCG@k, MRR@k, MAP and recall against relevance labels')
+    .requiredOption('--model <model>', 'model folder, hub id, or "use-lite"')
+    .requiredOption('--queries <file>', '.jsonl, one {"query","documents":[...],"relevant":[indices]} or {..., "relevance":{"index":grade}} per line')
+    .option('--k <n>', 'cut-off for nDCG and MRR', positiveInt('--k'), 10)
+    .option('--recall-at <list>', 'cut-offs for recall', positiveIntList('--recall-at'), [1, 5, 10])
+    .option('--dtype <dtype>', 'fp32 or int8', oneOf('--dtype', ['fp32', 'int8'] as const), 'fp32')
+    .option('--threads <n>', 'inference threads', positiveInt('--threads'))
+    .option('--json', 'print the metrics ("ndcg@10", "mrr@10", "map", "recall@5", ...) and "per_query"')
+    .action(async (opts) => {
+      const queries: RerankQuery[] = await readRecords(opts.queries, '--queries', 'queries', (v) => parseRerankQuery(v).query);
+      const ranker = await loadRanker(opts.model, { dtype: opts.dtype, threads: opts.threads });
+      const progress = createProgress({ total: queries.length, label: 'ranking', enabled: !opts.json });
+      let reported = 0;
+      try {
+        const result = await evaluateReranking(ranker, queries, {
+          k: opts.k,
+          recallAt: opts.recallAt,
+          onProgress: (done) => {
+            progress.tick(done - reported);
+            reported = done;
+          },
+        });
+        progress.done();
+        if (opts.json) {
+          printJson({
+            model: result.model,
+            queries: result.queries,
+            evaluated: result.evaluated,
+            skipped: result.skipped,
+            ...metricsByName(result),
+            per_query: result.perQuery.map((q) => ({
+              query: q.query,
+              documents: q.documents,
+              relevant_count: q.relevantCount,
+              ranking: q.ranking,
+              ...queryMetricsByName(q, result.k),
+            })),
+          });
+        } else {
+          process.stdout.write(formatRerankReport(result) + '\n');
+        }
+      } finally {
+        await ranker.dispose?.();
+      }
+    });
+}
+
+async function runPairwise(model: string, cases: PairwiseCase[], flags: LoadFlags, tick: () => void): Promise<PairwiseResult> {
+  const ranker = await loadRanker(model, { dtype: flags.dtype, threads: flags.threads });
+  try {
+    return await evaluatePairwise(ranker, cases, { onProgress: tick });
+  } finally {
+    await ranker.dispose?.();
+  }
+}

@@ -1,0 +1,29 @@
+import type { PairTokenizer } from '../../models/tokenizer.js';
+import type { TrainRequest } from '../engine.js';
+import { encodePairs, numberField, stringField, type Loss } from './loss.js';
+
+export interface LabelledPair {
+  query: string;
+  document: string;
+  /** 1 when the document answers the query, 0 when it does not (soft labels in between are allowed). */
+  label: number;
+}
+
+/** Binary cross-entropy on the cross-encoder's logit: the source article's fine-tuning on labelled legal pairs. */
+export class BinaryCrossEntropyLoss implements Loss<LabelledPair> {
+  readonly name = 'bce' as const;
+  readonly target = 'cross-encoder' as const;
+  readonly fields = ['query', 'document', 'label'] as const;
+
+  parseExample(raw: Record<string, unknown>, where: string): LabelledPair {
+    return { query: stringField(raw, 'query', where), document: stringField(raw, 'document', where), label: numberField(raw, 'label', where, 0, 1) };
+  }
+
+  request(examples: readonly LabelledPair[], tokenizer: PairTokenizer, maxLength: number): TrainRequest {
+    return {
+      loss: 'bce',
+      batch: encodePairs(tokenizer, examples.map((e) => [e.query, e.document] as const), maxLength),
+      labels: Float32Array.from(examples, (e) => e.label),
+    };
+  }
+}
