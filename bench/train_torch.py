@@ -41,7 +41,7 @@ class CrossEncoder(nn.Module):
         super().__init__()
         self.word = nn.Embedding(V, H)
         self.pos = nn.Embedding(512, H)
-        self.type = nn.Embedding(2, H)
+        self.token_type = nn.Embedding(2, H)
         self.ln = nn.LayerNorm(H, eps=1e-12)
         self.layers = nn.ModuleList(Layer() for _ in range(L))
         self.pooler = nn.Linear(H, H)
@@ -50,7 +50,7 @@ class CrossEncoder(nn.Module):
 
     def forward(self, ids, types, mask):
         positions = torch.arange(ids.shape[1]).unsqueeze(0)
-        x = self.drop(self.ln(self.word(ids) + self.pos(positions) + self.type(types)))
+        x = self.drop(self.ln(self.word(ids) + self.pos(positions) + self.token_type(types)))
         bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layers:
             x = layer(x, bias)

@@ -11,7 +11,7 @@ import { teacherLogits } from '../src/train/distill.js';
 import { fineTune } from '../src/train/fine-tune.js';
 import { MSELoss } from '../src/train/losses/index.js';
 import { resolveTrainingConfig } from '../src/train/training-config.js';
-import { arg, baseModel, readCases, readLines, scratch } from './shared.js';
+import { arg, baseModel, readCases, readLines, schedule, scratch } from './shared.js';
 
 const lines = await readLines('soft-scores/train.jsonl');
 const teacherName = arg('teacher');
@@ -35,9 +35,8 @@ const { training, before, after } = await fineTune({
   evalCases: await readCases('soft-scores/eval.jsonl'),
   config: resolveTrainingConfig({
     outputDir: arg('out') ?? join(await scratch(), 'soft-score-student'),
-    epochs: Number(arg('epochs', '4')),
+    ...schedule(),
     batchSize: 16,
-    learningRate: Number(arg('lr', '2e-5')),
     maxLength: 256,
     seed: 42,
   }),

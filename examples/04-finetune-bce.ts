@@ -9,7 +9,7 @@ import { formatPairwiseComparison } from '../src/eval/pairwise.js';
 import { fineTune } from '../src/train/fine-tune.js';
 import { BinaryCrossEntropyLoss } from '../src/train/losses/index.js';
 import { resolveTrainingConfig } from '../src/train/training-config.js';
-import { arg, baseModel, readCases, readLines, scratch } from './shared.js';
+import { arg, baseModel, readCases, readLines, schedule, scratch } from './shared.js';
 
 const loss = new BinaryCrossEntropyLoss();
 const examples = (await readLines('legal/train.jsonl')).map(({ line, value }) => loss.parseExample(value, `legal/train.jsonl:${line}`));
@@ -21,9 +21,8 @@ const { training, before, after } = await fineTune({
   evalCases: await readCases('legal/eval.jsonl'),
   config: resolveTrainingConfig({
     outputDir: arg('out') ?? join(await scratch(), 'legal-reranker'),
-    epochs: Number(arg('epochs', '4')),
+    ...schedule(),
     batchSize: 16,
-    learningRate: Number(arg('lr', '2e-5')),
     maxLength: 256,
     seed: 42,
   }),

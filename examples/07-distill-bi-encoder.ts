@@ -12,11 +12,10 @@ import { logitToSimilarity, teacherLogits } from '../src/train/distill.js';
 import { fineTune } from '../src/train/fine-tune.js';
 import { BinaryCrossEntropyLoss, CosineSimilarityLoss } from '../src/train/losses/index.js';
 import { resolveTrainingConfig } from '../src/train/training-config.js';
-import { arg, baseModel, readCases, readLines, scratch } from './shared.js';
+import { arg, baseModel, readCases, readLines, schedule, scratch } from './shared.js';
 
 const lines = await readLines('cybersecurity/train.jsonl');
 const cases = await readCases('cybersecurity/eval.jsonl');
-const epochs = Number(arg('epochs', '4'));
 const work = await scratch();
 
 let teacherDir = arg('teacher');
@@ -27,7 +26,7 @@ if (!teacherDir) {
     target: 'cross-encoder',
     loss: bce,
     examples: lines.map(({ line, value }) => bce.parseExample(value, `cybersecurity/train.jsonl:${line}`)),
-    config: resolveTrainingConfig({ outputDir: join(work, 'teacher'), epochs, batchSize: 16, learningRate: 2e-5, maxLength: 256, seed: 7 }),
+    config: resolveTrainingConfig({ outputDir: join(work, 'teacher'), ...schedule('teacher-base'), batchSize: 16, maxLength: 256, seed: 7 }),
   });
   teacherDir = training.outputDir;
 }
@@ -46,9 +45,8 @@ const { training, before, after } = await fineTune({
   evalCases: cases,
   config: resolveTrainingConfig({
     outputDir: arg('out') ?? join(work, 'student'),
-    epochs,
+    ...schedule('student'),
     batchSize: 16,
-    learningRate: Number(arg('lr', '2e-5')),
     maxLength: 256,
     seed: 42,
   }),

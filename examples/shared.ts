@@ -38,3 +38,15 @@ export async function readLines(file: string): Promise<JsonLine[]> {
 export async function readCases(file: string): Promise<PairwiseCase[]> {
   return (await readLines(file)).map(({ value }) => parsePairwiseCase(value));
 }
+
+/**
+ * Epochs and learning rate: a pretrained base is fine-tuned gently (4 epochs at 2e-5, as the article did); the
+ * random default base has everything to learn and needs a larger rate and more passes.
+ */
+export function schedule(flag = 'base'): { epochs: number; learningRate: number } {
+  const fromScratch = arg(flag) === undefined;
+  return {
+    epochs: Number(arg('epochs', fromScratch ? '20' : '4')),
+    learningRate: Number(arg('lr', fromScratch ? '5e-4' : '2e-5')),
+  };
+}

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "allocator.h"
 #include "bert.h"
 #include "losses.h"
 
@@ -511,6 +512,7 @@ Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  installCachingAllocator();
   exports.Set("TorchBertNative", Model::Define(env));
   exports.Set("evaluateLoss", Napi::Function::New(env, EvaluateLoss));
   exports.Set("engineInfo", Napi::Function::New(env, EngineInfo));

@@ -132,17 +132,12 @@ PthreadOpenblas findPthreadOpenblas() {
 
 void useThreads(int threads) {
   if (threads < 1) return;
+  // With the OpenMP backend the count is per calling thread, so each libuv worker sets it for itself.
+  if (at::get_num_threads() != threads) at::set_num_threads(threads);
+  // A pthreads OpenBLAS runs the GEMMs (most of the work) on its own pool, sized by OPENBLAS_NUM_THREADS or the
+  // machine's core count, not by libtorch; without this, `threads: 2` on a 64-core box would still start 64.
   static const PthreadOpenblas blas = findPthreadOpenblas();
-  if (blas.setThreads) {
-    // A pthreads OpenBLAS keeps its own pool. Next to a second (OpenMP) pool the two spin against each other:
-    // MiniLM-L6 at batch 16 x 128 took ~1.2 s per step with 2 + 2 threads on 2 cores, ~0.8 s with libtorch's
-    // element-wise ops on one thread and the GEMMs, most of the work, on OpenBLAS's `threads`.
-    if (at::get_num_threads() != 1) at::set_num_threads(1);
-    if (blas.getThreads() != threads) blas.setThreads(threads);
-  } else if (at::get_num_threads() != threads) {
-    // With the OpenMP backend the count is per calling thread, so each libuv worker sets it for itself.
-    at::set_num_threads(threads);
-  }
+  if (blas.setThreads && blas.getThreads() != threads) blas.setThreads(threads);
 }
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> Bert::parameterLayout(const BertSpec& s) {
@@ -505,7 +500,7 @@ void Bert::loadCheckpoint(const std::string& path) {
       throw std::runtime_error("loadCheckpoint: " + path + ": \"" + names_[i] + "\" has shape " + shapeString(t.sizes()) + ", this model's has " +
                                shapeString(like.sizes()));
     }
-    return t.to(like.scalar_type());
+    return t.to(like.scalar_type()).contiguous();
   };
   // Everything is read and checked before anything is changed, so a bad file leaves the model as it was.
   std::vector<at::Tensor> params, m, s;

@@ -338,6 +338,7 @@ export class TorchBert {
   ) {}
 
   static create(options: TorchBertOptions): TorchBert {
+    const addon = native(); // first, so a missing build is reported before any argument problem
     const { config, head, weights } = options;
     if (head !== 'sequence-classification' && head !== 'none') throw new Error(`head: expected "sequence-classification" or "none", got ${JSON.stringify(head)}`);
     checkConfig(config);
@@ -349,7 +350,9 @@ export class TorchBert {
     const dtype = options.dtype ?? 'float32';
     if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`dtype: expected "float32" or "float64", got ${JSON.stringify(dtype)}`);
     const labels = numLabels(config);
-    const padTokenId = config.pad_token_id ?? 0; // HF BertConfig's default
+    // Absent means HF BertConfig's default 0; an explicit null means no padding row.
+    const rawPad = (config as { pad_token_id?: number | null }).pad_token_id;
+    const padTokenId = rawPad === undefined ? 0 : rawPad === null ? -1 : rawPad;
     if (!Number.isInteger(padTokenId) || padTokenId >= config.vocab_size) throw new Error(`config: pad_token_id ${padTokenId} is not a token id`);
 
     const { shapes } = layoutOf(config, head);
@@ -397,7 +400,7 @@ export class TorchBert {
       threads,
       dtype,
     };
-    const model = new (native().TorchBertNative)(spec, names, data);
+    const model = new addon.TorchBertNative(spec, names, data);
     return new TorchBert(model, config, head, givenName, canonicalName, weights);
   }
 

@@ -40,7 +40,13 @@ export async function fineTune<Example>(options: FineTuneOptions<Example>): Prom
         }
       : undefined,
   });
-  return { training, before: training.evaluations[0]?.evaluation.details, after: training.evaluations.at(-1)?.evaluation.details };
+  const first = training.evaluations[0]?.evaluation.details;
+  const last = training.evaluations.at(-1)?.evaluation.details;
+  return {
+    training,
+    before: first && { ...first, model: `${options.base} (before)` },
+    after: last && { ...last, model: `${options.config.outputDir} (after)` },
+  };
 }
 
 /** Mean loss over the last tenth of the steps: the end of a run, smoothed over batches. */
