@@ -127,6 +127,7 @@ export async function train<Example, Details>(examples: readonly Example[], opti
         }
       }
     }
+    // Ends the bar before the final evaluation prints; the call in `finally` is a no-op then, and cleans up on errors.
     progress.done();
     await evaluate(totalSteps);
     await writeModelFolder(config.outputDir, {
