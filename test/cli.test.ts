@@ -119,3 +119,14 @@ test('the quick start (no command) reranks the bundled example with USE Lite, of
   assert.equal(json.model, 'use-lite');
   assert.equal(json.results.length, 10);
 });
+
+test('convert use-lite writes a folder that rerank loads; the built-in use-lite ranks the same way', async () => {
+  const out = join(work, 'use-lite');
+  assert.match(await ok('convert', 'use-lite', '--out', out), /wrote .*use-lite/);
+  const fromFolder = JSON.parse(await ok('rerank', '--model', out, '--query', 'what is a reranker', '--docs', join(work, 'docs.txt'), '--json'));
+  const builtIn = JSON.parse(await ok('rerank', '--model', 'use-lite', '--query', 'what is a reranker', '--docs', join(work, 'docs.txt'), '--json'));
+  assert.deepEqual(fromFolder, builtIn);
+  const again = await rankwise('convert', 'use-lite', '--out', out);
+  assert.notEqual(again.code, 0);
+  assert.match(again.stderr, /already exists/);
+});

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerCompare } from './commands/compare.js';
+import { registerConvert } from './commands/convert.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerFixtureModel } from './commands/fixture-model.js';
@@ -21,6 +22,7 @@ registerEval(program);
 registerTrain(program);
 registerTokenize(program);
 registerFixtureModel(program);
+registerConvert(program);
 
 const args = process.argv.slice(2);
 try {

@@ -16,6 +16,8 @@ export interface UseLiteOnnxLoadOptions {
   /** `fp32` (onnx/model.onnx, the default) or `int8` (onnx/model_quantized.onnx). */
   dtype?: UseLiteDtype;
   threads?: number;
+  /** Name shown in tables and results (default: the folder). */
+  name?: string;
 }
 
 export interface UseLiteEncodeOptions {
@@ -50,7 +52,8 @@ export class UseLiteOnnxEncoder implements SentenceEncoder {
     if (config.model_type !== 'use-lite') throw new Error(`${join(dir, 'config.json')}: model_type is "${config.model_type}", expected "use-lite"`);
     const tokenizer = await UseLiteTokenizer.load(join(dir, 'tokenizer.json'));
     const session = await createSession(join(dir, 'onnx', dtype === 'int8' ? 'model_quantized.onnx' : 'model.onnx'), { threads: options.threads });
-    return new UseLiteOnnxEncoder(dtype === 'int8' ? `${dir} (int8)` : dir, dir, config, tokenizer, session);
+    const name = options.name ?? dir;
+    return new UseLiteOnnxEncoder(dtype === 'int8' ? `${name} (int8)` : name, dir, config, tokenizer, session);
   }
 
   /** Token ids the model sees: the runtime's tokenization, clipped to the graph's 128 positions. */
