@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "rankwise_torch",
-      "sources": ["src/addon.cpp", "src/allocator.cpp", "src/bert.cpp", "src/losses.cpp"],
+      "sources": ["src/addon.cpp", "src/allocator.cpp", "src/bert.cpp", "src/losses.cpp", "src/use_lite.cpp"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "/usr/include/torch/csrc/api/include",

@@ -38,3 +38,4 @@ export { loadTrainableModel, type TrainableModel } from './train/trainable-model
 export { logitToSimilarity, teacherLogits } from './train/distill.js';
 export { TorchRanker } from './train/torch-ranker.js';
 export { writeModelFolder, copyTokenizerFrom } from './models/model-writer.js';
+export { createServer, type ServeOptions, type RunningServer } from './serve/server.js';

@@ -20,6 +20,7 @@
 #include "allocator.h"
 #include "bert.h"
 #include "losses.h"
+#include "use_lite.h"
 
 namespace rankwise {
 namespace {
@@ -100,15 +101,15 @@ void checkRange(Napi::Env env, const at::Tensor& t, int64_t lo, int64_t hi, cons
   }
 }
 
-Batch readBatch(Napi::Env env, const Napi::Value& v, const BertSpec& spec, const std::string& what) {
+Batch readBatch(Napi::Env env, const Napi::Value& v, const BatchLimits& spec, const std::string& what) {
   auto o = requireObject(env, v, what);
   Batch b;
   b.batchSize = getInt(o, "batchSize", what);
   b.sequenceLength = getInt(o, "sequenceLength", what);
   if (b.batchSize < 1 || b.sequenceLength < 1) throw Napi::RangeError::New(env, what + ": batchSize and sequenceLength must be at least 1");
-  if (b.sequenceLength > spec.maxPositions) {
-    throw Napi::RangeError::New(env, what + ": sequenceLength " + std::to_string(b.sequenceLength) + " exceeds max_position_embeddings " +
-                                         std::to_string(spec.maxPositions));
+  if (b.sequenceLength > spec.maxLength) {
+    throw Napi::RangeError::New(env, what + ": sequenceLength " + std::to_string(b.sequenceLength) + " exceeds " + spec.maxLengthName + " " +
+                                         std::to_string(spec.maxLength));
   }
   const int64_t n = b.batchSize * b.sequenceLength;
   b.inputIds = int64Field(o, "inputIds", n, what);
@@ -125,7 +126,7 @@ Batch readBatch(Napi::Env env, const Napi::Value& v, const BertSpec& spec, const
 }
 
 /** The normalised request the TS layer sends: { loss, batches: [..], values?, sigmoid?, scale? }. */
-Request readRequest(Napi::Env env, const Napi::Value& v, const BertSpec& spec) {
+Request readRequest(Napi::Env env, const Napi::Value& v, const BatchLimits& spec) {
   auto o = requireObject(env, v, "request");
   Request r;
   r.kind = parseLossKind(getString(o, "loss", "request"));
@@ -228,11 +229,40 @@ class Model : public Napi::ObjectWrap<Model> {
                        });
   }
 
-  /** new TorchBertNative(spec, names: string[], data: (Float32Array|Float64Array)[]) */
+  /** new TorchBertNative(spec, names: string[], data: (Float32Array|Float64Array)[]); spec.architecture 'use-lite' or BERT. */
   explicit Model(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Model>(info) {
     auto env = info.Env();
     guarded(env, [&] {
       auto s = requireObject(env, info[0], "spec");
+      if (!info[1].IsArray() || !info[2].IsArray()) throw Napi::TypeError::New(env, "weights: expected names and data arrays");
+      auto names = info[1].As<Napi::Array>();
+      auto data = info[2].As<Napi::Array>();
+      std::vector<std::pair<std::string, at::Tensor>> params;
+      for (uint32_t i = 0; i < names.Length(); i++) {
+        const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+        params.emplace_back(name, floatTensor(env, data.Get(i), "weights \"" + name + "\""));
+      }
+      threads_ = static_cast<int>(getInt(s, "threads", "spec"));
+      if (s.Get("architecture").IsString() && getString(s, "architecture", "spec") == "use-lite") {
+        UseLiteSpec spec;
+        spec.vocabSize = getInt(s, "vocabSize", "spec");
+        spec.embeddingSize = getInt(s, "embeddingSize", "spec");
+        spec.hiddenSize = getInt(s, "hiddenSize", "spec");
+        spec.numLayers = getInt(s, "numLayers", "spec");
+        spec.numHeads = getInt(s, "numHeads", "spec");
+        spec.intermediateSize = getInt(s, "intermediateSize", "spec");
+        spec.maxPositions = getInt(s, "maxPositions", "spec");
+        spec.layerNormEps = getNumber(s, "layerNormEps", "spec");
+        spec.embeddingMultiplier = getNumber(s, "embeddingMultiplier", "spec");
+        spec.classification = getString(s, "head", "spec") == "sequence-classification";
+        spec.typeVocabSize = getInt(s, "typeVocabSize", "spec");
+        spec.numLabels = getInt(s, "numLabels", "spec");
+        spec.seed = static_cast<uint64_t>(getInt(s, "seed", "spec"));
+        spec.threads = threads_;
+        spec.float64 = getString(s, "dtype", "spec") == "float64";
+        bert_ = std::make_unique<UseLite>(spec, params);
+        return;
+      }
       BertSpec spec;
       spec.vocabSize = getInt(s, "vocabSize", "spec");
       spec.hiddenSize = getInt(s, "hiddenSize", "spec");
@@ -253,21 +283,12 @@ class Model : public Napi::ObjectWrap<Model> {
       spec.seed = static_cast<uint64_t>(getInt(s, "seed", "spec"));
       spec.threads = static_cast<int>(getInt(s, "threads", "spec"));
       spec.float64 = getString(s, "dtype", "spec") == "float64";
-      if (!info[1].IsArray() || !info[2].IsArray()) throw Napi::TypeError::New(env, "weights: expected names and data arrays");
-      auto names = info[1].As<Napi::Array>();
-      auto data = info[2].As<Napi::Array>();
-      std::vector<std::pair<std::string, at::Tensor>> params;
-      for (uint32_t i = 0; i < names.Length(); i++) {
-        const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
-        params.emplace_back(name, floatTensor(env, data.Get(i), "weights \"" + name + "\""));
-      }
-      threads_ = spec.threads;
       bert_ = std::make_unique<Bert>(spec, params);
     });
   }
 
  private:
-  Bert& bert(Napi::Env env, const char* method) {
+  Trainable& bert(Napi::Env env, const char* method) {
     if (!bert_) throw Napi::Error::New(env, std::string("TorchBert.") + method + ": the model has been disposed");
     if (busy_) {
       throw Napi::Error::New(env, std::string("TorchBert.") + method + ": another call on this model is still running; await it first");
@@ -317,9 +338,9 @@ class Model : public Napi::ObjectWrap<Model> {
     auto env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
       auto& m = bert(env, hidden ? "hiddenStates" : "forward");
-      auto batch = std::make_shared<Batch>(readBatch(env, info[0], m.spec(), "batch"));
+      auto batch = std::make_shared<Batch>(readBatch(env, info[0], m.limits(), "batch"));
       auto result = std::make_shared<at::Tensor>();
-      Bert* model = &m;
+      Trainable* model = &m;
       return Start(
           info, [=] { *result = hidden ? model->hiddenStates(*batch) : model->output(*batch); },
           [=](Napi::Env e) -> Napi::Value { return toFloat32Array(e, *result); });
@@ -352,9 +373,9 @@ class Model : public Napi::ObjectWrap<Model> {
     auto env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
       auto& m = bert(env, "trainStep");
-      auto request = std::make_shared<Request>(readRequest(env, info[0], m.spec()));
+      auto request = std::make_shared<Request>(readRequest(env, info[0], m.limits()));
       auto result = std::make_shared<StepResult>();
-      Bert* model = &m;
+      Trainable* model = &m;
       return Start(
           info, [=] { *result = model->trainStep(*request); },
           [=](Napi::Env e) -> Napi::Value {
@@ -372,13 +393,13 @@ class Model : public Napi::ObjectWrap<Model> {
     auto env = info.Env();
     return guarded(env, [&]() -> Napi::Value {
       auto& m = bert(env, "lossAndGradients");
-      auto request = std::make_shared<Request>(readRequest(env, info[0], m.spec()));
+      auto request = std::make_shared<Request>(readRequest(env, info[0], m.limits()));
       if (!info[1].IsArray()) throw Napi::TypeError::New(env, "lossAndGradients: expected an array of parameter names");
       auto names = info[1].As<Napi::Array>();
       std::vector<size_t> indices;
       for (uint32_t i = 0; i < names.Length(); i++) indices.push_back(m.indexOf(names.Get(i).As<Napi::String>().Utf8Value()));
       auto result = std::make_shared<std::pair<double, std::vector<at::Tensor>>>();
-      Bert* model = &m;
+      Trainable* model = &m;
       return Start(
           info, [=] { *result = model->lossAndGradients(*request, indices); },
           [=](Napi::Env e) -> Napi::Value {
@@ -398,7 +419,7 @@ class Model : public Napi::ObjectWrap<Model> {
       auto& m = bert(env, save ? "saveCheckpoint" : "loadCheckpoint");
       if (!info[0].IsString()) throw Napi::TypeError::New(env, "checkpoint: expected a path");
       const std::string path = info[0].As<Napi::String>().Utf8Value();
-      Bert* model = &m;
+      Trainable* model = &m;
       return Start(
           info, [=] { save ? model->saveCheckpoint(path) : model->loadCheckpoint(path); },
           [](Napi::Env e) -> Napi::Value { return e.Undefined(); });
@@ -415,7 +436,7 @@ class Model : public Napi::ObjectWrap<Model> {
     return env.Undefined();
   }
 
-  std::unique_ptr<Bert> bert_;
+  std::unique_ptr<Trainable> bert_;
   bool busy_ = false;
   int threads_ = 1;
 };

@@ -179,21 +179,20 @@ bool Bert::decays(const std::string& name) {
   return name.find("bias") == std::string::npos && name.find("LayerNorm.weight") == std::string::npos;
 }
 
-double Bert::scheduledLr(const OptimizerConfig& c, int64_t k) {
+double Trainable::scheduledLr(const OptimizerConfig& c, int64_t k) {
   // HF's LambdaLR starts at lambda(0), so with warm-up the first update runs at lr 0, exactly as in Python.
   if (k < c.warmupSteps) return c.lr * static_cast<double>(k) / static_cast<double>(std::max<int64_t>(1, c.warmupSteps));
   const double left = static_cast<double>(c.totalSteps - k) / static_cast<double>(std::max<int64_t>(1, c.totalSteps - c.warmupSteps));
   return c.lr * std::max(0.0, left);
 }
 
-Bert::Bert(const BertSpec& spec, const std::vector<std::pair<std::string, at::Tensor>>& given)
-    : spec_(spec),
-      dtype_(spec.float64 ? at::kDouble : at::kFloat),
-      generator_(at::make_generator<at::CPUGeneratorImpl>(spec.seed)) {
-  if (spec.hiddenSize % spec.numHeads != 0) throw std::invalid_argument("config: hidden_size is not divisible by num_attention_heads");
+Trainable::Trainable(at::ScalarType dtype, uint64_t seed) : dtype_(dtype), generator_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
+
+void Trainable::registerParameters(const std::vector<std::pair<std::string, std::vector<int64_t>>>& layout,
+                                   const std::vector<std::pair<std::string, at::Tensor>>& given) {
   std::unordered_map<std::string, const at::Tensor*> byName;
   for (const auto& [name, t] : given) byName[name] = &t;
-  for (const auto& [name, shape] : parameterLayout(spec)) {
+  for (const auto& [name, shape] : layout) {
     auto it = byName.find(name);
     if (it == byName.end()) throw std::invalid_argument("weights: missing tensor \"" + name + "\"");
     const at::Tensor& t = *it->second;
@@ -207,6 +206,12 @@ Bert::Bert(const BertSpec& spec, const std::vector<std::pair<std::string, at::Te
     names_.push_back(name);
     params_.push_back(t.reshape(shape).to(dtype_).clone().set_requires_grad(true));
   }
+}
+
+Bert::Bert(const BertSpec& spec, const std::vector<std::pair<std::string, at::Tensor>>& given)
+    : Trainable(spec.float64 ? at::kDouble : at::kFloat, spec.seed), spec_(spec) {
+  if (spec.hiddenSize % spec.numHeads != 0) throw std::invalid_argument("config: hidden_size is not divisible by num_attention_heads");
+  registerParameters(parameterLayout(spec), given);
   wordEmb_ = param("embeddings.word_embeddings.weight");
   posEmb_ = param("embeddings.position_embeddings.weight");
   typeEmb_ = param("embeddings.token_type_embeddings.weight");
@@ -233,13 +238,13 @@ Bert::Bert(const BertSpec& spec, const std::vector<std::pair<std::string, at::Te
   }
 }
 
-size_t Bert::indexOf(const std::string& name) const {
+size_t Trainable::indexOf(const std::string& name) const {
   auto it = index_.find(name);
   if (it == index_.end()) throw std::invalid_argument("unknown parameter \"" + name + "\"");
   return it->second;
 }
 
-void Bert::setParameter(size_t index, const at::Tensor& values) {
+void Trainable::setParameter(size_t index, const at::Tensor& values) {
   auto& p = params_.at(index);
   if (values.numel() != p.numel()) {
     throw std::invalid_argument("setParameter: \"" + names_[index] + "\" has " + std::to_string(p.numel()) + " values " +
@@ -339,13 +344,13 @@ at::Tensor Bert::hiddenStates(const Batch& batch) {
   return encode(batch, false, false);
 }
 
-void Bert::checkRequest(const Request& r) const {
+void Trainable::checkRequest(const Request& r) const {
   const std::string kind = lossName(r.kind);
   const bool scoreLoss = r.kind == LossKind::Bce || r.kind == LossKind::Mse || r.kind == LossKind::MarginMse;
-  if (scoreLoss && !spec_.classification) throw std::invalid_argument("loss \"" + kind + "\" needs a cross-encoder (head 'sequence-classification')");
-  if (!scoreLoss && spec_.classification) throw std::invalid_argument("loss \"" + kind + "\" needs a bi-encoder (head 'none')");
-  if (scoreLoss && spec_.numLabels != 1) {
-    throw std::invalid_argument("loss \"" + kind + "\" needs a one-logit model, this one has " + std::to_string(spec_.numLabels) + " labels");
+  if (scoreLoss && !classification()) throw std::invalid_argument("loss \"" + kind + "\" needs a cross-encoder (head 'sequence-classification')");
+  if (!scoreLoss && classification()) throw std::invalid_argument("loss \"" + kind + "\" needs a bi-encoder (head 'none')");
+  if (scoreLoss && numLabels() != 1) {
+    throw std::invalid_argument("loss \"" + kind + "\" needs a one-logit model, this one has " + std::to_string(numLabels()) + " labels");
   }
   const size_t wanted = (r.kind == LossKind::Bce || r.kind == LossKind::Mse) ? 1 : 2;
   if (r.batches.size() != wanted) throw std::invalid_argument("loss \"" + kind + "\": expected " + std::to_string(wanted) + " batches");
@@ -358,9 +363,9 @@ void Bert::checkRequest(const Request& r) const {
   }
 }
 
-at::Tensor Bert::loss(const Request& r, bool train) {
+at::Tensor Trainable::loss(const Request& r, bool train) {
   checkRequest(r);
-  auto run = [&](const Batch& b) { return head(encode(b, train, readsClsOnly()), b, train); };
+  auto run = [&](const Batch& b) { return this->run(b, train); };
   const auto values = r.values.defined() ? r.values.to(dtype_) : at::Tensor();
   switch (r.kind) {
     case LossKind::Bce: return bceLoss(run(r.batches[0]).select(1, 0), values);
@@ -381,7 +386,7 @@ at::Tensor Bert::loss(const Request& r, bool train) {
   throw std::logic_error("unreachable loss kind");
 }
 
-void Bert::configureOptimizer(const OptimizerConfig& c) {
+void Trainable::configureOptimizer(const OptimizerConfig& c) {
   optim_ = c;
   optimizerConfigured_ = true;
   step_ = 0;
@@ -393,7 +398,7 @@ void Bert::configureOptimizer(const OptimizerConfig& c) {
   }
 }
 
-StepResult Bert::trainStep(const Request& r) {
+StepResult Trainable::trainStep(const Request& r) {
   if (!optimizerConfigured_) throw std::logic_error("trainStep: call configureOptimizer() first");
   const auto lossT = loss(r, true);
   const double lossV = lossT.item<double>();
@@ -420,14 +425,14 @@ StepResult Bert::trainStep(const Request& r) {
   for (size_t i = 0; i < params_.size(); i++) {
     if (!grads[i].defined()) continue;
     const auto g = grads[i].contiguous();
-    const double wd = decays(names_[i]) ? optim_.weightDecay : 0.0;
+    const double wd = decaysParameter(names_[i]) ? optim_.weightDecay : 0.0;
     if (dtype_ == at::kDouble) adamwUpdate<double>(params_[i], g, expAvg_[i], expAvgSq_[i], gradScale, lr, wd, optim_, bc1, bc2Sqrt);
     else adamwUpdate<float>(params_[i], g, expAvg_[i], expAvgSq_[i], gradScale, lr, wd, optim_, bc1, bc2Sqrt);
   }
   return StepResult{lossV, total, lr, step_};
 }
 
-std::pair<double, std::vector<at::Tensor>> Bert::lossAndGradients(const Request& r, const std::vector<size_t>& indices) {
+std::pair<double, std::vector<at::Tensor>> Trainable::lossAndGradients(const Request& r, const std::vector<size_t>& indices) {
   if (indices.empty()) {
     at::NoGradGuard noGrad;
     return {loss(r, false).item<double>(), {}};
@@ -443,7 +448,7 @@ std::pair<double, std::vector<at::Tensor>> Bert::lossAndGradients(const Request&
   return {lossT.item<double>(), out};
 }
 
-void Bert::saveCheckpoint(const std::string& path) const {
+void Trainable::saveCheckpoint(const std::string& path) const {
   torch::serialize::OutputArchive ar;
   std::string joined;
   for (const auto& n : names_) joined += n + "\n";
@@ -476,7 +481,7 @@ void Bert::saveCheckpoint(const std::string& path) const {
   }
 }
 
-void Bert::loadCheckpoint(const std::string& path) {
+void Trainable::loadCheckpoint(const std::string& path) {
   torch::serialize::InputArchive ar;
   try {
     ar.load_from(path);

@@ -5,6 +5,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerFixtureModel } from './commands/fixture-model.js';
 import { registerRerank } from './commands/rerank.js';
+import { registerServe } from './commands/serve.js';
 import { registerTokenize } from './commands/tokenize.js';
 import { registerTrain } from './commands/train.js';
 
@@ -23,6 +24,7 @@ registerTrain(program);
 registerTokenize(program);
 registerFixtureModel(program);
 registerConvert(program);
+registerServe(program);
 
 const args = process.argv.slice(2);
 try {

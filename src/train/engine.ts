@@ -3,7 +3,8 @@
  * schedule that sentence-transformers uses, so that a model fine-tuned here behaves like one fine-tuned in Python.
  *
  * Parameters keep their Hugging Face names throughout; `state()` hands them back under the exact names they were
- * given, ready for writeSafetensorsFile / writeBertOnnx. Heavy calls run on libuv worker threads; calls on one model
+ * given, ready for writeSafetensorsFile / writeBertOnnx. A config with model_type "use-lite" builds Universal Sentence
+ * Encoder Lite instead (bi-encoder only), whose state() feeds buildUseLiteOnnx. Heavy calls run on libuv worker threads; calls on one model
  * are queued in order, so the caller may fire several without awaiting each.
  */
 import { existsSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { BertConfig, ModelHead } from '../models/config.js';
 import { numLabels } from '../models/config.js';
 import type { TensorMap } from '../models/tensors.js';
+import type { UseLiteConfig } from '../models/use-lite/graph.js';
 import type { PaddedBatch } from '../models/tokenizer.js';
 
 export type LossKind = 'bce' | 'mse' | 'margin-mse' | 'cosine' | 'mnrl';
@@ -52,7 +54,11 @@ export interface StepResult {
 }
 
 export interface TorchBertOptions {
-  config: BertConfig;
+  /**
+   * A BERT config, or USE Lite's (model_type "use-lite", its own fixed pooling). A USE Lite cross-encoder also takes
+   * type_vocab_size (default 2) and num_labels / id2label (default 1) from the config.
+   */
+  config: BertConfig | UseLiteConfig;
   head: ModelHead;
   weights: TensorMap;
   pooling?: 'mean' | 'cls';
@@ -225,6 +231,74 @@ function layoutOf(config: BertConfig, head: ModelHead): Layout {
   return { shapes };
 }
 
+const USE_LITE_TIMING = 'embeddings.timing_inv_timescales';
+
+function isUseLite(config: BertConfig | UseLiteConfig): config is UseLiteConfig {
+  return config?.model_type === 'use-lite';
+}
+
+/** Mirrors UseLite::parameterLayout in native/src/use_lite.cpp: the trainable tensors, torch Linear layout [out, in]. */
+function useLiteLayout(config: UseLiteConfig, cross?: { types: number; labels: number }): Map<string, number[]> {
+  const E = config.embedding_size;
+  const H = config.hidden_size;
+  const I = config.intermediate_size;
+  const shapes = new Map<string, number[]>([
+    ['embeddings.word_embeddings.weight', [config.vocab_size, E]],
+    ['pooler.dense.weight', [H, H]],
+    ['pooler.dense.bias', [H]],
+    ['encoder.layer.0.residual_projection.weight', [H, E]],
+    ['encoder.layer.0.residual_projection.bias', [H]],
+  ]);
+  for (let l = 0; l < config.num_hidden_layers; l++) {
+    const p = `encoder.layer.${l}`;
+    const inp = l === 0 ? E : H;
+    shapes.set(`${p}.attention.norm.weight`, [inp]);
+    shapes.set(`${p}.attention.norm.bias`, [inp]);
+    shapes.set(`${p}.attention.qkv.weight`, [3 * inp, inp]);
+    shapes.set(`${p}.attention.qkv.bias`, [3 * inp]);
+    shapes.set(`${p}.attention.output.weight`, [H, inp]);
+    shapes.set(`${p}.attention.output.bias`, [H]);
+    shapes.set(`${p}.ffn.norm.weight`, [H]);
+    shapes.set(`${p}.ffn.norm.bias`, [H]);
+    shapes.set(`${p}.ffn.dense1.weight`, [I, H]);
+    shapes.set(`${p}.ffn.dense1.bias`, [I]);
+    shapes.set(`${p}.ffn.dense2.weight`, [H, I]);
+    shapes.set(`${p}.ffn.dense2.bias`, [H]);
+  }
+  if (cross) {
+    shapes.set('embeddings.token_type_embeddings.weight', [cross.types, E]);
+    shapes.set('classifier.weight', [cross.labels, H]);
+    shapes.set('classifier.bias', [cross.labels]);
+  }
+  return shapes;
+}
+
+function checkUseLiteConfig(config: UseLiteConfig): void {
+  for (const k of ['vocab_size', 'embedding_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size',
+    'max_position_embeddings'] as const) {
+    const v = config[k];
+    if (!Number.isInteger(v) || v < 1) throw new Error(`config: "${k}" must be a positive integer, got ${v}`);
+  }
+  if (config.embedding_size % config.num_attention_heads !== 0 || config.hidden_size % config.num_attention_heads !== 0) {
+    throw new Error(`config: embedding_size ${config.embedding_size} and hidden_size ${config.hidden_size} must be divisible by num_attention_heads ${config.num_attention_heads}`);
+  }
+  if (config.embedding_size % 2 !== 0) throw new Error(`config: embedding_size ${config.embedding_size} must be even (sin and cos halves of the timing signal)`);
+  for (const k of ['layer_norm_eps', 'embedding_multiplier'] as const) {
+    const v = config[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v))) throw new Error(`config: "${k}" must be a finite number, got ${JSON.stringify(v)}`);
+  }
+}
+
+/** One weight checked against its expected shape; float32 data as the addon takes it. */
+function checkedWeight(weights: TensorMap, key: string, shape: readonly number[]): Float32Array {
+  const t = weights.get(key);
+  if (t === undefined) throw new Error(`weights: missing tensor "${key}"`);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (!Array.isArray(t.shape) || !sameShape(t.shape, shape)) throw new Error(`weights: tensor "${key}" has shape [${t.shape}], expected [${shape}]`);
+  if (!(t.data instanceof Float32Array) || t.data.length !== size) throw new Error(`weights: tensor "${key}" must hold ${size} float32 values for shape [${shape}]`);
+  return t.data;
+}
+
 function checkConfig(config: BertConfig): void {
   for (const k of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size',
     'max_position_embeddings', 'type_vocab_size'] as const) {
@@ -327,8 +401,10 @@ export class TorchBert {
 
   private constructor(
     private readonly model: NativeModel,
-    readonly config: BertConfig,
+    readonly config: BertConfig | UseLiteConfig,
     readonly head: ModelHead,
+    /** Logits per row: numLabels(config) for a cross-encoder, else 1. */
+    private readonly labels: number,
     /** Canonical name -> the name the caller used (with or without `bert.`). */
     private readonly givenName: Map<string, string>,
     /** Caller name -> canonical name, for every trained parameter. */
@@ -339,16 +415,18 @@ export class TorchBert {
 
   static create(options: TorchBertOptions): TorchBert {
     const addon = native(); // first, so a missing build is reported before any argument problem
-    const { config, head, weights } = options;
+    const { config: anyConfig, head, weights } = options;
     if (head !== 'sequence-classification' && head !== 'none') throw new Error(`head: expected "sequence-classification" or "none", got ${JSON.stringify(head)}`);
-    checkConfig(config);
-    const pooling = options.pooling ?? 'mean';
-    if (pooling !== 'mean' && pooling !== 'cls') throw new Error(`pooling: expected "mean" or "cls", got ${JSON.stringify(pooling)}`);
     if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new Error(`seed: expected a non-negative integer, got ${options.seed}`);
     const threads = options.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads: expected a positive integer, got ${threads}`);
     const dtype = options.dtype ?? 'float32';
     if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`dtype: expected "float32" or "float64", got ${JSON.stringify(dtype)}`);
+    if (isUseLite(anyConfig)) return TorchBert.createUseLite(addon, options, anyConfig, threads, dtype);
+    const config = anyConfig;
+    checkConfig(config);
+    const pooling = options.pooling ?? 'mean';
+    if (pooling !== 'mean' && pooling !== 'cls') throw new Error(`pooling: expected "mean" or "cls", got ${JSON.stringify(pooling)}`);
     const labels = numLabels(config);
     // Absent means HF BertConfig's default 0; an explicit null means no padding row.
     const rawPad = (config as { pad_token_id?: number | null }).pad_token_id;
@@ -401,7 +479,63 @@ export class TorchBert {
       dtype,
     };
     const model = new addon.TorchBertNative(spec, names, data);
-    return new TorchBert(model, config, head, givenName, canonicalName, weights);
+    return new TorchBert(model, config, head, head === 'sequence-classification' ? labels : 1, givenName, canonicalName, weights);
+  }
+
+  /**
+   * USE Lite as a bi-encoder: forward gives the graph's `sentence_embedding` (masked mean, tanh dense, L2 norm).
+   * Weights use the names convertUseLite writes; the timing signal's inverse timescales are a fixed constant of the
+   * graph, passed to the engine but never trained, so state() hands them back unchanged.
+   *
+   * As a cross-encoder (head 'sequence-classification') it also needs `embeddings.token_type_embeddings.weight`
+   * [type_vocab_size, embedding_size], added to the first layer's input (zeros keep the pretrained encoder), and
+   * `classifier.weight` [labels, hidden] / `classifier.bias` reading the tanh-pooled vector before the L2 norm. The
+   * package has neither: the caller initialises them. No ONNX writer exists for this variant yet.
+   */
+  private static createUseLite(addon: NativeModule, options: TorchBertOptions, config: UseLiteConfig, threads: number,
+    dtype: 'float32' | 'float64'): TorchBert {
+    const { head, weights } = options;
+    if (options.pooling !== undefined && options.pooling !== 'mean') {
+      throw new Error(`pooling: use-lite always pools by masked mean, tanh dense and L2 norm, got ${JSON.stringify(options.pooling)}`);
+    }
+    checkUseLiteConfig(config);
+    const extra = config as UseLiteConfig & { type_vocab_size?: number; num_labels?: number; id2label?: Record<string, string> };
+    const cross = head === 'sequence-classification'
+      ? { types: extra.type_vocab_size ?? 2, labels: extra.id2label ? Object.keys(extra.id2label).length : extra.num_labels ?? 1 }
+      : undefined;
+    if (cross && !(Number.isInteger(cross.types) && cross.types >= 1 && Number.isInteger(cross.labels) && cross.labels >= 1)) {
+      throw new Error(`config: a use-lite cross-encoder needs positive integer type_vocab_size and num_labels, got ${cross.types} and ${cross.labels}`);
+    }
+    const names: string[] = [];
+    const data: Float32Array[] = [];
+    const identity = new Map<string, string>();
+    for (const [name, shape] of useLiteLayout(config, cross)) {
+      data.push(checkedWeight(weights, name, shape));
+      names.push(name);
+      identity.set(name, name);
+    }
+    names.push(USE_LITE_TIMING);
+    data.push(checkedWeight(weights, USE_LITE_TIMING, [config.embedding_size / 2]));
+    const spec = {
+      architecture: 'use-lite',
+      vocabSize: config.vocab_size,
+      embeddingSize: config.embedding_size,
+      hiddenSize: config.hidden_size,
+      numLayers: config.num_hidden_layers,
+      numHeads: config.num_attention_heads,
+      intermediateSize: config.intermediate_size,
+      maxPositions: config.max_position_embeddings,
+      layerNormEps: config.layer_norm_eps ?? 1e-6,
+      embeddingMultiplier: config.embedding_multiplier ?? 2,
+      head,
+      typeVocabSize: cross?.types ?? 1,
+      numLabels: cross?.labels ?? 1,
+      seed: options.seed,
+      threads,
+      dtype,
+    };
+    const model = new addon.TorchBertNative(spec, names, data);
+    return new TorchBert(model, config, head, cross?.labels ?? 1, identity, new Map(identity), weights);
   }
 
   /** Float32 copies of every parameter under the caller's names, plus untrained tensors passed through as given. */
@@ -423,12 +557,15 @@ export class TorchBert {
     this.model.setParameter(this.canonical(name, 'setParameter'), data);
   }
 
-  /** Eval mode: logits [B * numLabels], or for head 'none' the pooled (not normalised) embedding [B * hidden]. */
+  /**
+   * Eval mode: logits [B * numLabels], or for head 'none' the pooled (not normalised) embedding [B * hidden]; for
+   * use-lite, the L2-normalised sentence embedding [B * hidden].
+   */
   forward(batch: PaddedBatch): Promise<Float32Array> {
     return this.enqueue(() => this.model.forward(toNativeBatch(batch, 'forward: batch')));
   }
 
-  /** Eval mode: last_hidden_state [B * T * hidden]. */
+  /** Eval mode: last_hidden_state [B * T * hidden]; for use-lite, T clipped to max_position_embeddings and padded rows 0. */
   hiddenStates(batch: PaddedBatch): Promise<Float32Array> {
     return this.enqueue(() => this.model.hiddenStates(toNativeBatch(batch, 'hiddenStates: batch')));
   }
@@ -458,14 +595,14 @@ export class TorchBert {
 
   /** Train mode (dropout on): forward, loss, backward, clip, AdamW, scheduler. */
   trainStep(request: TrainRequest): Promise<StepResult> {
-    return this.enqueue(() => this.model.trainStep(toNativeRequest(request, this.head, numLabels(this.config))));
+    return this.enqueue(() => this.model.trainStep(toNativeRequest(request, this.head, this.labels)));
   }
 
   /** Eval mode, no optimizer step: the loss and float64 gradients for the named parameters (keyed as passed). */
   lossAndGradients(request: TrainRequest, parameterNames: string[]): Promise<{ loss: number; gradients: Map<string, Float64Array> }> {
     return this.enqueue(async () => {
       const canonical = parameterNames.map((n) => this.canonical(n, 'lossAndGradients'));
-      const result = await this.model.lossAndGradients(toNativeRequest(request, this.head, numLabels(this.config)), canonical);
+      const result = await this.model.lossAndGradients(toNativeRequest(request, this.head, this.labels), canonical);
       return { loss: result.loss, gradients: new Map(parameterNames.map((n, i) => [n, result.gradients[i]])) };
     });
   }

@@ -1,0 +1,129 @@
+/**
+ * Request body schemas, checked by fastify before a handler runs. Limits that depend on server options (document
+ * count, characters, tokens) are checked in the handlers so that they can answer 413 and name the exact field.
+ */
+
+const text = { type: 'string' } as const;
+const textList = { type: 'array', items: text } as const;
+
+export const cohereRerankBody = {
+  type: 'object',
+  required: ['query', 'documents'],
+  properties: {
+    model: text,
+    query: text,
+    documents: {
+      type: 'array',
+      items: {
+        anyOf: [text, { type: 'object', required: ['text'], properties: { text } }],
+      },
+    },
+    top_n: { type: 'integer', minimum: 1 },
+    max_tokens_per_doc: { type: 'integer', minimum: 1 },
+    return_documents: { type: 'boolean' },
+  },
+} as const;
+
+export const teiRerankBody = {
+  type: 'object',
+  required: ['query', 'texts'],
+  properties: {
+    query: text,
+    texts: textList,
+    raw_scores: { type: 'boolean' },
+    return_text: { type: 'boolean' },
+    truncate: { type: 'boolean' },
+  },
+} as const;
+
+export const teiEmbedBody = {
+  type: 'object',
+  required: ['inputs'],
+  properties: {
+    inputs: { anyOf: [text, textList] },
+    normalize: { type: 'boolean' },
+    truncate: { type: 'boolean' },
+  },
+} as const;
+
+export const openAiEmbeddingsBody = {
+  type: 'object',
+  required: ['input'],
+  properties: {
+    input: { anyOf: [text, textList] },
+    model: text,
+    encoding_format: { type: 'string', enum: ['float'] },
+  },
+} as const;
+
+const errorSchema = {
+  type: 'object',
+  properties: { error: { type: 'object', properties: { message: text, field: text } } },
+};
+
+const errorResponses = Object.fromEntries(
+  [
+    ['400', 'Malformed JSON, a wrong type, or an empty or invalid field'],
+    ['401', 'Missing or wrong bearer token'],
+    ['413', 'Body, document count, characters or tokens over the limit'],
+    ['429', 'Queue full; see Retry-After'],
+    ['503', 'Timed out waiting in the queue, or shutting down'],
+    ['504', 'Timed out while being scored'],
+  ].map(([code, description]) => [code, { description, content: { 'application/json': { schema: errorSchema } } }]),
+);
+
+function post(summary: string, body: object, response: object): object {
+  return {
+    post: {
+      summary,
+      security: [{ bearer: [] }],
+      requestBody: { required: true, content: { 'application/json': { schema: body } } },
+      responses: { '200': { description: 'OK', content: { 'application/json': { schema: response } } }, ...errorResponses },
+    },
+  };
+}
+
+/** A hand-written OpenAPI 3 description of what the server exposes; embedding routes only when a model serves them. */
+export function openApiDocument(options: { version: string; embeddings: boolean }): object {
+  const score = { type: 'number' };
+  const paths: Record<string, object> = {
+    '/v2/rerank': post(
+      'Cohere v2 rerank: documents best first, relevance_score is the sigmoid of the logit',
+      cohereRerankBody,
+      {
+        type: 'object',
+        properties: {
+          id: text,
+          results: {
+            type: 'array',
+            items: { type: 'object', properties: { index: { type: 'integer' }, relevance_score: score, document: { type: 'object', properties: { text } } } },
+          },
+          meta: { type: 'object' },
+        },
+      },
+    ),
+    '/rerank': post('Hugging Face TEI rerank: texts best first; raw_scores gives logits', teiRerankBody, {
+      type: 'array',
+      items: { type: 'object', properties: { index: { type: 'integer' }, score, text } },
+    }),
+    '/health': { get: { summary: 'Liveness and queue depth', responses: { '200': { description: 'OK' } } } },
+    '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
+    '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OK' } } } },
+  };
+  if (options.embeddings) {
+    paths['/embed'] = post('Hugging Face TEI embed: one vector per input', teiEmbedBody, {
+      type: 'array',
+      items: { type: 'array', items: score },
+    });
+    paths['/v1/embeddings'] = post('OpenAI embeddings', openAiEmbeddingsBody, {
+      type: 'object',
+      properties: { object: text, data: { type: 'array' }, model: text, usage: { type: 'object' } },
+    });
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'rankwise serve', version: options.version, description: 'Reranking and embeddings with ONNX models on the CPU.' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths,
+  };
+}

@@ -1,0 +1,364 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { BiEncoder } from '../models/bi-encoder.js';
+import type { ModelDtype } from '../models/model-folder.js';
+import type { SentenceEncoder } from '../models/sentence-encoder.js';
+import type { Encoded } from '../models/tokenizer.js';
+import { UseLiteEncoder } from '../models/use-lite.js';
+import { CrossEncoder } from '../rank/cross-encoder.js';
+import { QueueFullError, ScoreBatcher, SerialQueue, ShuttingDownError } from './batcher.js';
+import { ServerMetrics } from './metrics.js';
+import { cohereRerankBody, openAiEmbeddingsBody, openApiDocument, teiEmbedBody, teiRerankBody } from './schemas.js';
+
+export interface ServeOptions {
+  /** Cross-encoder folder or hub id. */
+  model: string;
+  /** Bi-encoder folder or hub id, or `use-lite`; enables /embed and /v1/embeddings. */
+  embedModel?: string;
+  host?: string;
+  /** 0 picks any free port. */
+  port?: number;
+  /** When set, every route but /health wants `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  maxBatchTokens?: number;
+  /** Requests that may wait for the model before new ones get 429. */
+  maxQueue?: number;
+  batchWaitMs?: number;
+  /** false scores each request on its own (as does batchWaitMs 0). */
+  batching?: boolean;
+  maxDocuments?: number;
+  maxCharsPerDocument?: number;
+  maxBodyBytes?: number;
+  requestTimeoutMs?: number;
+  dtype?: ModelDtype;
+  threads?: number;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** `http://host:port` it listens on. */
+  url: string;
+  port: number;
+  /** Stops accepting connections, finishes the requests already accepted, then releases the models. */
+  close: () => Promise<void>;
+}
+
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  maxBatchTokens: 8192,
+  maxQueue: 256,
+  batchWaitMs: 5,
+  maxDocuments: 1000,
+  maxCharsPerDocument: 20000,
+  maxBodyBytes: 2 * 1024 * 1024,
+  requestTimeoutMs: 30000,
+} as const;
+
+/** An error answered as `{"error": {"message", "field"}}` with the given status. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly field?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+function checkOptions(o: Required<Omit<ServeOptions, 'embedModel' | 'apiKey' | 'dtype' | 'threads' | 'batching'>>): void {
+  const integers = ['port', 'maxBatchTokens', 'maxQueue', 'maxDocuments', 'maxCharsPerDocument', 'maxBodyBytes', 'requestTimeoutMs'] as const;
+  for (const key of integers) {
+    const v = o[key];
+    const min = key === 'port' ? 0 : 1;
+    if (!Number.isInteger(v) || v < min || (key === 'port' && v > 65535)) throw new Error(`${key}: expected an integer >= ${min}, got ${v}`);
+  }
+  if (!Number.isFinite(o.batchWaitMs) || o.batchWaitMs < 0) throw new Error(`batchWaitMs: expected a non-negative number, got ${o.batchWaitMs}`);
+  if (typeof o.model !== 'string' || o.model === '') throw new Error('model: expected a cross-encoder folder or hub id');
+}
+
+/** `/documents/3/text` (ajv's instancePath) as `documents[3].text`. */
+function fieldName(instancePath: string, missing?: string): string {
+  const parts = instancePath.split('/').filter((p) => p !== '');
+  if (missing !== undefined) parts.push(missing);
+  let out = '';
+  for (const part of parts) out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`;
+  return out === '' ? 'body' : out;
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+function validationError(errors: AjvError[]): HttpError {
+  // Under anyOf, ajv lists each failed branch first; the anyOf entry itself says what the field should have been.
+  const error = errors.find((e) => e.keyword === 'anyOf') ?? errors[0];
+  const missing = error.keyword === 'required' ? String(error.params.missingProperty) : undefined;
+  const field = fieldName(error.instancePath, missing);
+  let message: string;
+  if (missing !== undefined) message = 'is required';
+  else if (error.keyword === 'anyOf') {
+    message = field.startsWith('documents') ? 'must be a string or an object with a string "text"' : 'must be a string or an array of strings';
+  } else message = error.message ?? 'is invalid';
+  return new HttpError(400, `${field}: ${message}`, field);
+}
+
+function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
+  reply.code(error.statusCode).headers(error.headers);
+  return reply.send({ error: { message: error.message, ...(error.field !== undefined ? { field: error.field } : {}) } });
+}
+
+function bearerMatches(header: string | undefined, digest: Buffer): boolean {
+  if (typeof header !== 'string') return false;
+  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+  if (!match) return false;
+  // Hashing first gives equal-length buffers, so timingSafeEqual applies and the key's length does not leak.
+  return timingSafeEqual(createHash('sha256').update(match[1]).digest(), digest);
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Loads the models, builds the fastify app and listens; resolves once requests can be served. */
+export async function createServer(options: ServeOptions): Promise<RunningServer> {
+  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ServeOptions & typeof DEFAULTS;
+  checkOptions(o);
+  const loadOptions = { dtype: o.dtype, threads: o.threads };
+  const crossEncoder = await CrossEncoder.load(o.model, loadOptions);
+  let embedder: SentenceEncoder | undefined;
+  try {
+    if (o.embedModel === 'use-lite') embedder = await UseLiteEncoder.load();
+    else if (o.embedModel !== undefined) embedder = await BiEncoder.load(o.embedModel, loadOptions);
+  } catch (error) {
+    await crossEncoder.dispose();
+    throw error;
+  }
+  const releaseModels = async () => {
+    await crossEncoder.dispose();
+    await embedder?.dispose?.();
+  };
+
+  let metrics: ServerMetrics;
+  const batcher = new ScoreBatcher(crossEncoder, {
+    maxBatchTokens: o.maxBatchTokens,
+    maxQueue: o.maxQueue,
+    batchWaitMs: o.batchWaitMs,
+    batching: o.batching,
+    onBatch: (requests, sequences) => metrics.recordBatch(requests, sequences),
+  });
+  const embedQueue = new SerialQueue(o.maxQueue);
+  metrics = new ServerMetrics(() => batcher.depth + embedQueue.depth);
+  const keyDigest = o.apiKey !== undefined ? createHash('sha256').update(o.apiKey).digest() : undefined;
+  const maxLength = crossEncoder.maxLength;
+  const tokenizer = crossEncoder.tokenizer;
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: o.maxBodyBytes,
+    requestTimeout: o.requestTimeoutMs,
+    // Fastify coerces types by default ("1" for 1, [x] for x); a wrong type must be an error here.
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!keyDigest || request.routeOptions.url === '/health') return;
+    if (!bearerMatches(request.headers.authorization, keyDigest)) {
+      reply.header('WWW-Authenticate', 'Bearer');
+      return sendError(reply, new HttpError(401, 'authorization: expected "Bearer <api key>"', 'authorization'));
+    }
+  });
+
+  let shuttingDown = false;
+  // Without this, a keep-alive connection whose request was in flight at close() would hold the server open until
+  // its idle timeout (72 s in fastify) instead of closing once its reply is sent.
+  app.addHook('onSend', async (_request, reply) => {
+    if (shuttingDown) reply.header('connection', 'close');
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.recordRequest(request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError, _request, reply) => {
+    if (error instanceof HttpError) return sendError(reply, error);
+    if (error.validation) return sendError(reply, validationError(error.validation as AjvError[]));
+    const status = error.statusCode ?? 500;
+    if (status === 413) return sendError(reply, new HttpError(413, `body: larger than the ${o.maxBodyBytes}-byte limit`, 'body'));
+    if (status >= 400 && status < 500) return sendError(reply, new HttpError(status, `body: ${error.message}`, 'body'));
+    process.stderr.write(`rankwise serve: ${error.stack ?? error.message}\n`);
+    return sendError(reply, new HttpError(500, 'internal error while serving the request'));
+  });
+
+  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError(404, `no route ${request.method} ${request.url.split('?')[0]}`)));
+
+  /** Waits for `work` up to the request timeout; `cancel` says whether the work was still only queued. */
+  async function withTimeout<T>(work: Promise<T>, cancel: () => boolean): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          cancel()
+            ? new HttpError(503, `timed out after ${o.requestTimeoutMs} ms waiting for the model`, undefined, { 'Retry-After': '1' })
+            : new HttpError(504, `timed out after ${o.requestTimeoutMs} ms while scoring`),
+        );
+      }, o.requestTimeoutMs);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } catch (error) {
+      if (error instanceof QueueFullError) throw new HttpError(429, error.message, undefined, { 'Retry-After': '1' });
+      if (error instanceof ShuttingDownError) throw new HttpError(503, error.message);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function checkTexts(field: string, texts: readonly string[]): void {
+    if (texts.length === 0) throw new HttpError(400, `${field}: expected at least one text`, field);
+    if (texts.length > o.maxDocuments) {
+      throw new HttpError(413, `${field}: ${texts.length} texts, more than the limit of ${o.maxDocuments}`, field);
+    }
+    texts.forEach((t, i) => {
+      if (t.length > o.maxCharsPerDocument) {
+        throw new HttpError(413, `${field}[${i}]: ${t.length} characters, more than the limit of ${o.maxCharsPerDocument}`, `${field}[${i}]`);
+      }
+    });
+  }
+
+  function tokenIds(field: string, text: string): number[] {
+    try {
+      return tokenizer.tokenIds(text);
+    } catch (error) {
+      throw new HttpError(400, `${field}: cannot be tokenized (${(error as Error).message})`, field);
+    }
+  }
+
+  /** Raw logits of `query` against each document, scored through the shared batcher. */
+  async function logits(query: string, docsField: string, docs: readonly string[], fit: { truncate: boolean; maxTokensPerDoc?: number }) {
+    if (query.trim() === '') throw new HttpError(400, 'query: expected a non-empty query', 'query');
+    if (query.length > o.maxCharsPerDocument) {
+      throw new HttpError(413, `query: ${query.length} characters, more than the limit of ${o.maxCharsPerDocument}`, 'query');
+    }
+    checkTexts(docsField, docs);
+    const queryIds = tokenIds('query', query);
+    const sequences: Encoded[] = docs.map((doc, i) => {
+      const field = `${docsField}[${i}]`;
+      let docIds = tokenIds(field, doc);
+      if (fit.maxTokensPerDoc !== undefined && docIds.length > fit.maxTokensPerDoc) docIds = docIds.slice(0, fit.maxTokensPerDoc);
+      const length = queryIds.length + docIds.length + 3;
+      if (!fit.truncate && length > maxLength) {
+        throw new HttpError(413, `${field}: the query and this text are ${length} tokens, more than the model's ${maxLength}; send "truncate": true to cut it`, field);
+      }
+      return tokenizer.pairFromIds(queryIds, docIds, maxLength);
+    });
+    const submitted = batcher.submit(sequences);
+    return withTimeout(submitted.scores, submitted.cancel);
+  }
+
+  function ranked(scores: ArrayLike<number>): number[] {
+    return Array.from(scores, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+  }
+
+  app.post<{
+    Body: { model?: string; query: string; documents: Array<string | { text: string }>; top_n?: number; max_tokens_per_doc?: number; return_documents?: boolean };
+  }>('/v2/rerank', { schema: { body: cohereRerankBody } }, async (request) => {
+    const body = request.body;
+    const texts = body.documents.map((d) => (typeof d === 'string' ? d : d.text));
+    const raw = await logits(body.query, 'documents', texts, { truncate: true, maxTokensPerDoc: body.max_tokens_per_doc });
+    const order = ranked(raw).slice(0, body.top_n ?? texts.length);
+    return {
+      id: randomUUID(),
+      results: order.map((index) => ({
+        index,
+        relevance_score: sigmoid(raw[index]),
+        ...(body.return_documents ? { document: { text: texts[index] } } : {}),
+      })),
+      meta: { api_version: { version: '2' }, billed_units: { search_units: 1 } },
+    };
+  });
+
+  app.post<{ Body: { query: string; texts: string[]; raw_scores?: boolean; return_text?: boolean; truncate?: boolean } }>(
+    '/rerank',
+    { schema: { body: teiRerankBody } },
+    async (request) => {
+      const body = request.body;
+      // TEI's default: a text that does not fit is an error, not silently cut.
+      const raw = await logits(body.query, 'texts', body.texts, { truncate: body.truncate === true });
+      return ranked(raw).map((index) => ({
+        index,
+        score: body.raw_scores ? raw[index] : sigmoid(raw[index]),
+        ...(body.return_text ? { text: body.texts[index] } : {}),
+      }));
+    },
+  );
+
+  if (embedder) {
+    const encoder = embedder;
+    const embed = async (field: string, input: string | string[], normalize: boolean): Promise<Float32Array[]> => {
+      const texts = typeof input === 'string' ? [input] : input;
+      checkTexts(field, texts);
+      const work = embedQueue.run(() => encoder.encode(texts, { normalize }));
+      return withTimeout(work, () => false);
+    };
+    const countTokens = (texts: string[]): number => {
+      if (encoder instanceof BiEncoder) {
+        return texts.reduce((n, t) => n + encoder.tokenizer.encodeSingle(t, { maxLength: encoder.maxLength }).inputIds.length, 0);
+      }
+      return texts.reduce((n, t) => n + (t.match(/\S+/g)?.length ?? 0), 0);
+    };
+
+    app.post<{ Body: { inputs: string | string[]; normalize?: boolean } }>('/embed', { schema: { body: teiEmbedBody } }, async (request) => {
+      const vectors = await embed('inputs', request.body.inputs, request.body.normalize !== false);
+      return vectors.map((v) => Array.from(v));
+    });
+
+    app.post<{ Body: { input: string | string[]; model?: string } }>('/v1/embeddings', { schema: { body: openAiEmbeddingsBody } }, async (request) => {
+      const input = request.body.input;
+      const vectors = await embed('input', input, true);
+      const tokens = countTokens(typeof input === 'string' ? [input] : input);
+      return {
+        object: 'list',
+        data: vectors.map((v, index) => ({ object: 'embedding', index, embedding: Array.from(v) })),
+        model: request.body.model ?? encoder.name,
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      };
+    });
+  }
+
+  app.get('/health', async () => ({ status: 'ok', model: o.model, ...(o.embedModel ? { embed_model: o.embedModel } : {}), queue: batcher.depth + embedQueue.depth }));
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return metrics.render();
+  });
+
+  const openApi = openApiDocument({ version: '1', embeddings: embedder !== undefined });
+  app.get('/openapi.json', async () => openApi);
+
+  try {
+    await app.listen({ host: o.host, port: o.port });
+  } catch (error) {
+    await releaseModels();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // app.close stops accepting and waits for the requests already in handlers; the batcher then has nothing left.
+      shuttingDown = true;
+      await app.close();
+      await batcher.close();
+      await embedQueue.drain();
+      await releaseModels();
+    })());
+
+  return { app, url: `http://${host}:${port}`, port, close };
+}
