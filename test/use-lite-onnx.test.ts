@@ -11,18 +11,13 @@ import { convertUseLite } from '../src/models/use-lite/convert.js';
 import { UseLiteOnnxEncoder } from '../src/models/use-lite/encoder.js';
 import { useLitePackageDir } from '../src/models/use-lite/tfjs-weights.js';
 import { UseLiteTokenizer, isUseLiteTokenizerJson } from '../src/models/use-lite/tokenizer.js';
+import { SeededRandom } from '../src/models/random.js';
 import { cosineSimilarity, l2norm } from '../src/models/vectors.js';
 
-/** Deterministic PRNG (mulberry32), so failures reproduce. */
+/** Deterministic uniform stream, so failures reproduce. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 const WORDS = ('the quick brown fox jumps over lazy dog photosynthesis converts light into chemical energy plants stock market ' +

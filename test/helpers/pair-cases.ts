@@ -1,15 +1,10 @@
 /** Texts and (query, document, maxLength) cases for tokenizer parity tests; everything is seeded and repeatable. */
+import { SeededRandom } from '../../src/models/random.js';
 
-/** mulberry32: small, fast, and the same sequence on every platform. */
+/** A uniform [0, 1) stream from the project's seeded generator, the same on every platform. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 const LONG_UNKNOWN = 'x'.repeat(101);
