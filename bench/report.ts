@@ -1,7 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { table } from '../src/cli/format.js';
+import { createFixtureModel, MINILM_L6_SHAPE } from '../src/models/fixture.js';
 
 export interface BenchRow {
   [column: string]: string | number;
@@ -33,4 +35,16 @@ export async function timeRuns(runs: number, fn: () => Promise<unknown>): Promis
     times.push(performance.now() - start);
   }
   return times.sort((a, b) => a - b);
+}
+
+/** The MiniLM-L6-H384-shaped cross-encoder the benchmarks share: built once into `.cache/bench/`, or BENCH_MODEL. */
+export const BENCH_CROSS_ENCODER_DIR = resolve(process.env.BENCH_MODEL ?? '.cache/bench/minilm-l6-cross-encoder');
+
+export async function benchCrossEncoder(): Promise<string> {
+  const dir = BENCH_CROSS_ENCODER_DIR;
+  if (!existsSync(join(dir, 'onnx', 'model.onnx'))) {
+    process.stdout.write(`building the MiniLM-L6-H384-shaped fixture in ${dir}\n`);
+    await createFixtureModel(dir, { kind: 'cross-encoder', ...MINILM_L6_SHAPE, seed: 1, overwrite: true });
+  }
+  return dir;
 }

@@ -2,26 +2,21 @@
  * Reranking throughput: rankwise fp32 and int8 against the code a user would write with transformers.js on the same
  * ONNX file, measured in one run on the MiniLM-L6-H384-shaped fixture. Run: `npm run bench:rerank`.
  */
-import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { AutoModelForSequenceClassification, AutoTokenizer, env } from '@huggingface/transformers';
-import { createFixtureModel, MINILM_L6_SHAPE } from '../src/models/fixture.js';
+import { MINILM_L6_SHAPE } from '../src/models/fixture.js';
 import type { Encoded } from '../src/models/tokenizer.js';
 import { CrossEncoder } from '../src/rank/cross-encoder.js';
 import { mixedLengthDocuments } from './corpus.js';
-import { percentile, report, timeRuns } from './report.js';
+import { benchCrossEncoder, percentile, report, timeRuns } from './report.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** fp32 peak of the reference machine (2 Zen 5 cores, AVX-512); override for another CPU. */
 const PEAK_GFLOPS = Number(process.env.RANKWISE_PEAK_GFLOPS ?? 435);
-const MODEL_DIR = resolve(process.env.BENCH_MODEL ?? '.cache/bench/minilm-l6-cross-encoder');
+const MODEL_DIR = await benchCrossEncoder();
 const QUERY = 'how do I find a cheap hotel room for one night in the city';
 
-if (!existsSync(join(MODEL_DIR, 'onnx', 'model.onnx'))) {
-  process.stdout.write(`building the MiniLM-L6-H384-shaped fixture in ${MODEL_DIR}\n`);
-  await createFixtureModel(MODEL_DIR, { kind: 'cross-encoder', ...MINILM_L6_SHAPE, seed: 1, overwrite: true });
-}
 const documents = mixedLengthDocuments(100, 10, 300);
 const pairs = documents.map((d) => [QUERY, d] as const);
 

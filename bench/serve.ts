@@ -4,14 +4,11 @@
  * `POST /rerank` with 20 documents per request from several connections. Run: `node --import tsx bench/serve.ts`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFixtureModel, MINILM_L6_SHAPE } from '../src/models/fixture.js';
 import { createServer, type ServeOptions } from '../src/serve/server.js';
 import { mixedLengthDocuments } from './corpus.js';
-import { percentile, report } from './report.js';
+import { BENCH_CROSS_ENCODER_DIR, benchCrossEncoder, percentile, report } from './report.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -19,7 +16,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const DOCS_PER_REQUEST = Number(process.env.BENCH_DOCS ?? 20);
 const MAX_BATCH_TOKENS = Number(process.env.BENCH_MAX_BATCH_TOKENS ?? 8192);
 const SINGLE_RUNS = 20;
-const MODEL_DIR = resolve(process.env.BENCH_MODEL ?? '.cache/bench/minilm-l6-cross-encoder');
+const MODEL_DIR = BENCH_CROSS_ENCODER_DIR;
 
 interface AutocannonResult {
   requests: { average: number };
@@ -120,10 +117,7 @@ async function measure(mode: string, options: Partial<ServeOptions>, payloads: s
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(MODEL_DIR, 'onnx', 'model.onnx'))) {
-    process.stdout.write(`building the MiniLM-L6-H384-shaped fixture in ${MODEL_DIR}\n`);
-    await createFixtureModel(MODEL_DIR, { kind: 'cross-encoder', ...MINILM_L6_SHAPE, seed: 1, overwrite: true });
-  }
+  await benchCrossEncoder();
   const payloads = bodies();
   const batched = await measure('batching (wait 5 ms)', { batchWaitMs: 5 }, payloads);
   const alone = await measure('per request', { batchWaitMs: 0 }, payloads);

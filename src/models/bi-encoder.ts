@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { forEachBatch } from './batching.js';
-import { exists } from './hub.js';
+import { exists } from '../util/fs.js';
 import { loadBertModel, runBertBatch, type BertModelLoadOptions } from './bert-model.js';
 import type { ModelFolder } from './model-folder.js';
 import type { SentenceEncoder } from './sentence-encoder.js';

@@ -1,9 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { exists } from '../util/fs.js';
 
 /** `owner/name`, as the Hugging Face hub spells model ids. */
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
@@ -82,13 +83,4 @@ export async function fetchHubFile(modelId: string, file: string, options: HubOp
     throw new HubDownloadError(`download of ${url} failed: ${(error as Error).message}`);
   }
   return target;
-}
-
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

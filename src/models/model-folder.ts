@@ -1,7 +1,8 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { headOf, validateBertConfig, type BertConfig, type ModelHead } from './config.js';
-import { exists, fetchHubFile, hubCacheFolder, HubDownloadError, isHubId, type HubOptions } from './hub.js';
+import { exists } from '../util/fs.js';
+import { fetchHubFile, hubCacheFolder, HubDownloadError, isHubId, type HubOptions } from './hub.js';
 import { writeBertOnnx } from './onnx/bert-graph.js';
 import { readSafetensorsFile } from './safetensors.js';
 

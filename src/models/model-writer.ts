@@ -1,7 +1,8 @@
-import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BertConfig, ModelHead } from './config.js';
-import { exists } from './hub.js';
+import { writeFolderAtomic } from '../util/atomic-write.js';
+import { exists } from '../util/fs.js';
 import { writeBertOnnx } from './onnx/bert-graph.js';
 import { writeSafetensorsFile } from './safetensors.js';
 import type { TensorMap } from './tensors.js';
@@ -24,7 +25,7 @@ export interface ModelFolderContents {
 /**
  * Writes a complete model folder: config.json, tokenizer files, model.safetensors with Hugging Face names,
  * onnx/model.onnx and onnx/model_quantized.onnx, and for bi-encoders the sentence-transformers module files. The
- * folder is built under a temporary name and renamed into place, so it appears whole or not at all.
+ * folder appears whole or not at all (writeFolderAtomic).
  */
 export async function writeModelFolder(outDir: string, contents: ModelFolderContents): Promise<void> {
   const existing = await readdir(outDir).catch(() => [] as string[]);
@@ -32,22 +33,15 @@ export async function writeModelFolder(outDir: string, contents: ModelFolderCont
     throw new Error(`out: ${outDir} exists and is not empty (pass overwrite / --force to replace it)`);
   }
   const { config, head, weights } = contents;
-  const staging = `${outDir.replace(/\/+$/, '')}.partial-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(join(staging, 'onnx'), { recursive: true });
-  try {
+  await writeFolderAtomic(outDir, async (staging) => {
+    await mkdir(join(staging, 'onnx'));
     await writeFile(join(staging, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     await contents.writeTokenizer(staging);
     await writeSafetensorsFile(join(staging, 'model.safetensors'), weights, { format: 'pt' });
     await writeBertOnnx(join(staging, 'onnx', 'model.onnx'), config, weights, { head, dtype: 'fp32' });
     await writeBertOnnx(join(staging, 'onnx', 'model_quantized.onnx'), config, weights, { head, dtype: 'int8' });
     if (head === 'none') await writeSentenceTransformersFiles(staging, config.hidden_size, contents.pooling ?? 'mean');
-    await rm(outDir, { recursive: true, force: true });
-    await rename(staging, outDir);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
+  });
 }
 
 /** Copies whichever tokenizer files `sourceDir` has into `dir`. */

@@ -1,5 +1,6 @@
 import type { SentenceEncoder } from './sentence-encoder.js';
 import { lengthSortedBatches } from './batching.js';
+import { encodeClippedBeforeSpace } from './use-lite/tokenizer.js';
 import { l2normalize } from './vectors.js';
 
 /*
@@ -176,26 +177,9 @@ const FILLER_TOKEN = 6;
 /**
  * Token ids of the first MAX_TOKENS tokens, without tokenizing the whole of a long text: the package's Viterbi
  * tokenizer costs time quadratic in the text length, and everything after token 128 is thrown away anyway.
- *
- * Cutting just before a space is exact: spaces become "▁", and no vocabulary piece has "▁" anywhere but its first
- * character, so every segmentation breaks there and the prefix's tokens are the full text's leading tokens. The cut
- * grows until it yields MAX_TOKENS tokens (runs of unknown characters collapse into one token and can span far).
  */
 function tokenizeClipped(runtime: Runtime, text: string): number[] {
-  let budget = MAX_TOKENS * runtime.maxPieceLength;
-  for (;;) {
-    const cut = cutBeforeSpace(text, budget);
-    const ids = runtime.tokenizer.encode(cut);
-    if (ids.length >= MAX_TOKENS || cut.length === text.length) return ids.slice(0, MAX_TOKENS);
-    budget *= 2;
-  }
-}
-
-function cutBeforeSpace(text: string, minLength: number): string {
-  if (text.length <= minLength) return text;
-  const space = text.indexOf(' ', minLength);
-  // No space to cut at: tokenizing everything is slow but stays exact.
-  return space < 0 ? text : text.slice(0, space);
+  return encodeClippedBeforeSpace((t) => runtime.tokenizer.encode(t), text, MAX_TOKENS, runtime.maxPieceLength);
 }
 
 async function loadRuntime(): Promise<Runtime> {

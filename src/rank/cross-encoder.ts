@@ -148,10 +148,15 @@ export class CrossEncoder implements Ranker {
   }
 }
 
+/** The activation of one-logit rerankers: a logit as a probability of relevance. */
+export function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
 function applyActivation(logits: Float32Array, label: number, activation: Activation): number {
   const x = logits[label];
   if (activation === 'none') return x;
-  if (activation === 'sigmoid') return 1 / (1 + Math.exp(-x));
+  if (activation === 'sigmoid') return sigmoid(x);
   let max = -Infinity;
   for (const v of logits) max = Math.max(max, v);
   let sum = 0;

@@ -5,7 +5,7 @@ import type { ModelDtype } from '../models/model-folder.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import type { Encoded } from '../models/tokenizer.js';
 import { UseLiteEncoder } from '../models/use-lite.js';
-import { CrossEncoder } from '../rank/cross-encoder.js';
+import { CrossEncoder, sigmoid } from '../rank/cross-encoder.js';
 import { QueueFullError, ScoreBatcher, SerialQueue, ShuttingDownError } from './batcher.js';
 import { ServerMetrics } from './metrics.js';
 import { cohereRerankBody, openAiEmbeddingsBody, openApiDocument, teiEmbedBody, teiRerankBody } from './schemas.js';
@@ -119,8 +119,6 @@ function bearerMatches(header: string | undefined, digest: Buffer): boolean {
   // Hashing first gives equal-length buffers, so timingSafeEqual applies and the key's length does not leak.
   return timingSafeEqual(createHash('sha256').update(match[1]).digest(), digest);
 }
-
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** Loads the models, builds the fastify app and listens; resolves once requests can be served. */
 export async function createServer(options: ServeOptions): Promise<RunningServer> {

@@ -1,5 +1,6 @@
 import type { PairTokenizer } from '../models/tokenizer.js';
 import { cosineSimilarity } from '../models/vectors.js';
+import { sigmoid } from '../rank/cross-encoder.js';
 import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from '../rank/results.js';
 import type { TorchBert } from './engine.js';
 import type { LossTarget } from './losses/loss.js';
@@ -22,7 +23,7 @@ export class TorchRanker implements Ranker {
     let scores: number[];
     if (this.target === 'cross-encoder') {
       const batch = this.tokenizer.pad(documents.map((d) => this.tokenizer.encodePair(query, d, { maxLength: this.maxLength })));
-      scores = Array.from(await this.engine.forward(batch), (x) => 1 / (1 + Math.exp(-x)));
+      scores = Array.from(await this.engine.forward(batch), sigmoid);
     } else {
       const texts = [query, ...documents];
       const batch = this.tokenizer.pad(texts.map((t) => this.tokenizer.encodeSingle(t, { maxLength: this.maxLength })));

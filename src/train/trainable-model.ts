@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { headOf, type BertConfig, type ModelHead } from '../models/config.js';
 import { recordedPooling, type Pooling } from '../models/bi-encoder.js';
-import { exists, fetchHubFile, isHubId, type HubOptions } from '../models/hub.js';
+import { fetchHubFile, isHubId, type HubOptions } from '../models/hub.js';
+import { exists } from '../util/fs.js';
 import { resolveModel } from '../models/model-folder.js';
 import { SeededRandom } from '../models/random.js';
 import { readSafetensorsFile } from '../models/safetensors.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exists } from '../models/hub.js';
+import { exists } from '../util/fs.js';
 import { copyTokenizerFrom, writeModelFolder } from '../models/model-writer.js';
 import { SeededRandom } from '../models/random.js';
 import type { Ranker } from '../rank/results.js';

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultCacheDir, exists } from '../hub.js';
+import { exists } from '../../util/fs.js';
+import { defaultCacheDir } from '../hub.js';
 import { convertUseLite } from './convert.js';
 
 /** Bumped whenever the converter's output changes, so a stale cached conversion is never reused. */

@@ -8,9 +8,10 @@
  *   onnx/model.onnx            fp32
  *   onnx/model_quantized.onnx  int8 weights, DynamicQuantizeMatMul / QAttention
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFolderAtomic } from '../../util/atomic-write.js';
+import { exists } from '../../util/fs.js';
 import { serializeSafetensors } from '../safetensors.js';
 import { buildUseLiteOnnx, USE_LITE_CONFIG } from './graph.js';
 import { readTfjsWeights, useLitePackageDir, useLiteTensorMap } from './tfjs-weights.js';
@@ -23,19 +24,9 @@ export interface ConvertUseLiteOptions {
   sourceDir?: string;
 }
 
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
-
 export async function convertUseLite(outDir: string, options: ConvertUseLiteOptions = {}): Promise<void> {
   const target = resolve(outDir);
-  if (!options.overwrite && (await pathExists(target))) {
+  if (!options.overwrite && (await exists(target))) {
     throw new Error(`use-lite: ${target} already exists (pass overwrite to replace it)`);
   }
   const source = options.sourceDir ?? useLitePackageDir();
@@ -49,11 +40,8 @@ export async function convertUseLite(outDir: string, options: ConvertUseLiteOpti
     throw new Error(`use-lite: vocab.json has ${tokenizer.vocabSize} pieces, the embedding table ${USE_LITE_CONFIG.vocab_size} rows`);
   }
 
-  // Everything is written into a sibling folder and renamed into place, so readers never see a partial model.
-  await mkdir(dirname(target), { recursive: true });
-  const staging = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await mkdir(join(staging, 'onnx'), { recursive: true });
+  await writeFolderAtomic(target, async (staging) => {
+    await mkdir(join(staging, 'onnx'));
     await writeFile(join(staging, 'config.json'), `${JSON.stringify({
       ...USE_LITE_CONFIG,
       architectures: ['UseLiteEncoder'],
@@ -64,22 +52,5 @@ export async function convertUseLite(outDir: string, options: ConvertUseLiteOpti
     await writeFile(join(staging, 'model.safetensors'), serializeSafetensors(weights, { format: 'pt', rankwise_model_type: 'use-lite' }));
     await writeFile(join(staging, 'onnx', 'model.onnx'), buildUseLiteOnnx(weights, 'fp32'));
     await writeFile(join(staging, 'onnx', 'model_quantized.onnx'), buildUseLiteOnnx(weights, 'int8'));
-
-    if (await pathExists(target)) {
-      // Moved aside, not deleted, until the new folder is in place: a failed rename leaves the old model.
-      const old = `${staging}.old`;
-      await rename(target, old);
-      try {
-        await rename(staging, target);
-      } catch (error) {
-        await rename(old, target);
-        throw error;
-      }
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(staging, target);
-    }
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  });
 }

@@ -146,14 +146,7 @@ export class UseLiteTokenizer {
    * piece, so every segmentation breaks there and the prefix's ids are the full text's leading ids.
    */
   encodeClipped(text: string, limit = this.maxTokens): number[] {
-    let budget = Math.max(1, limit) * this.maxPieceLength;
-    for (;;) {
-      const space = text.length <= budget ? -1 : text.indexOf(' ', budget);
-      const cut = space < 0 ? text : text.slice(0, space);
-      const ids = this.encode(cut);
-      if (ids.length >= limit || cut.length === text.length) return ids.slice(0, limit);
-      budget *= 2;
-    }
+    return encodeClippedBeforeSpace((t) => this.encode(t), text, limit, this.maxPieceLength);
   }
 
   /** Hugging Face `tokenizer.json` layout (Unigram, NFKC, Metaspace) plus the marker that selects this algorithm. */
@@ -214,4 +207,20 @@ export class UseLiteTokenizer {
 /** True when a parsed tokenizer.json is one of ours, so a generic loader can hand it to UseLiteTokenizer. */
 export function isUseLiteTokenizerJson(json: unknown): boolean {
   return typeof json === 'object' && json !== null && MARKER_KEY in json;
+}
+
+/**
+ * The first `limit` ids of `encode(text)` without encoding all of a long text: the text is cut just before a space
+ * (exact for USE Lite's vocabulary, see `encodeClipped`), and the cut grows until it yields `limit` ids (runs of
+ * unknown characters collapse into one id and can span far). Shared by this tokenizer and the TF.js wrapper.
+ */
+export function encodeClippedBeforeSpace(encode: (text: string) => number[], text: string, limit: number, maxPieceLength: number): number[] {
+  let budget = Math.max(1, limit) * maxPieceLength;
+  for (;;) {
+    const space = text.length <= budget ? -1 : text.indexOf(' ', budget);
+    const cut = space < 0 ? text : text.slice(0, space);
+    const ids = encode(cut);
+    if (ids.length >= limit || cut.length === text.length) return ids.slice(0, limit);
+    budget *= 2;
+  }
 }
