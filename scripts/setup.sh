@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Installs everything rankwise needs on a fresh Debian 12 machine with Node 20: Debian's libtorch for the training
-# engine, the npm packages (npm ci also builds dist/ through `prepare`), then the native addon.
+# engine, the servers the tests start on loopback (Redis, PostgreSQL, nginx), the npm packages (npm ci also builds
+# dist/ through `prepare`), the native addon, and llama.cpp's server for the LLM provider's tests (built once, cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! dpkg -s libtorch-dev libopenblas0-pthread >/dev/null 2>&1; then
+apt_packages=(libtorch-dev libopenblas0-pthread redis-server postgresql nginx cmake)
+if ! dpkg -s "${apt_packages[@]}" >/dev/null 2>&1; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libtorch-dev libopenblas0-pthread
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
 fi
 
 # onnxruntime-node's install script would download CUDA binaries; its CPU binaries ship inside the package.
 export ONNXRUNTIME_NODE_INSTALL_CUDA=skip
 npm ci --no-audit --no-fund
 npm run build:native
+
+if [ "${RANKWISE_SKIP_LLAMA_SERVER:-}" != 1 ]; then
+  bash scripts/build-llama-server.sh >/dev/null
+fi

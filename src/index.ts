@@ -1,7 +1,8 @@
 // The library API. The CLI (`rankwise ...`) is a thin layer over these exports.
 export { CrossEncoder, type Activation, type CrossEncoderLoadOptions, type CrossEncoderRankOptions, type PredictOptions } from './rank/cross-encoder.js';
 export { EncoderRanker } from './rank/encoder-ranker.js';
-export { loadRanker, BUILT_IN_MODELS } from './rank/load-ranker.js';
+export { loadRanker, BUILT_IN_MODELS, DEFAULT_RERANKER } from './rank/load-ranker.js';
+export { loadSentenceEncoder, BUILT_IN_ENCODERS, DEFAULT_ENCODER } from './models/load-encoder.js';
 export { rankByScores, type RankedResult, type RankedResults, type Ranker, type RankOptions } from './rank/results.js';
 export { BiEncoder, type EncodeOptions, type EncodeTokensOptions, type Pooling, type TokenEmbeddings } from './models/bi-encoder.js';
 export { UseLiteEncoder } from './models/use-lite.js';

