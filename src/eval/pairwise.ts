@@ -5,6 +5,7 @@
  */
 import type { Ranker } from '../rank/results.js';
 import { mean } from './ir-metrics.js';
+import { readJsonLines } from '../util/jsonl.js';
 
 export const SPLITS = ['seen', 'unseen'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -272,4 +273,15 @@ export function formatPairwiseComparison(before: PairwiseResult, after: Pairwise
     ...c.broken.map(changeLine),
   ];
   return out.join('\n');
+}
+
+/** A JSONL file of cases; a bad line is an error naming the file and line. */
+export async function readPairwiseCases(path: string, what = path): Promise<PairwiseCase[]> {
+  return (await readJsonLines(path, what)).map(({ line, value }) => {
+    try {
+      return parsePairwiseCase(value);
+    } catch (error) {
+      throw new Error(`${path}:${line}: ${(error as Error).message}`);
+    }
+  });
 }

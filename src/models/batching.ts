@@ -1,4 +1,4 @@
-import type { Encoded, PaddedBatch, PairTokenizer } from './tokenizer.js';
+import type { Encoded, PaddedBatch, SequenceTokenizer } from './tokenizer.js';
 
 export interface BatchLimits {
   /** At most this many sequences in one model call. */
@@ -36,7 +36,7 @@ export function lengthSortedBatches(lengths: readonly number[], limits: BatchLim
 
 /** Runs `run` on each length-sorted, padded batch of `encoded`, one after another. */
 export async function forEachBatch(
-  tokenizer: PairTokenizer,
+  tokenizer: SequenceTokenizer,
   encoded: readonly Encoded[],
   limits: BatchLimits,
   run: (batch: PaddedBatch, indices: number[]) => Promise<void>,

@@ -1,17 +1,19 @@
 import type { ModelHead } from './config.js';
 import { resolveModel, type ModelFolder, type ResolveModelOptions } from './model-folder.js';
 import { createSession, int64Tensor, ort, type SessionOptions } from './session.js';
-import { PairTokenizer, type PaddedBatch } from './tokenizer.js';
+import { join } from 'node:path';
+import { PairTokenizer, type PaddedBatch, type SequenceTokenizer } from './tokenizer.js';
+import { UseLitePairTokenizer } from './use-lite/pair-tokenizer.js';
 
 export interface BertModelLoadOptions extends ResolveModelOptions, SessionOptions {
   /** Longest input in tokens; capped by the model's `max_position_embeddings` and the tokenizer. Default 512. */
   maxLength?: number;
 }
 
-/** What every ONNX-backed BERT-family model needs: its folder, tokenizer, session and length limit. */
+/** What every ONNX-backed BERT-family (or USE Lite cross-encoder) model needs: its folder, tokenizer, session and length limit. */
 export interface BertModel {
   folder: ModelFolder;
-  tokenizer: PairTokenizer;
+  tokenizer: SequenceTokenizer;
   session: ort.InferenceSession;
   maxLength: number;
 }
@@ -26,7 +28,10 @@ export async function loadBertModel(model: string, head: ModelHead, options: Ber
   if (folder.head !== head) {
     throw new Error(`model "${model}": config.json architectures is ${JSON.stringify(folder.config.architectures ?? [])}; ${HEAD_ROLES[head]}`);
   }
-  const tokenizer = await PairTokenizer.fromFolder(folder.dir);
+  // The USE Lite cross-encoder variant shares this runtime path: same inputs and logits, its own tokenizer.
+  const tokenizer = folder.config.model_type === 'use-lite'
+    ? await UseLitePairTokenizer.load(join(folder.dir, 'tokenizer.json'))
+    : await PairTokenizer.fromFolder(folder.dir);
   const session = await createSession(folder.onnxPath, options);
   const maxLength = Math.min(options.maxLength ?? 512, folder.config.max_position_embeddings, tokenizer.modelMaxLength);
   return { folder, tokenizer, session, maxLength };

@@ -6,7 +6,7 @@ import { loadBertModel, runBertBatch, type BertModelLoadOptions } from './bert-m
 import type { ModelFolder } from './model-folder.js';
 import type { SentenceEncoder } from './sentence-encoder.js';
 import type { ort } from './session.js';
-import type { Encoded, PaddedBatch, PairTokenizer } from './tokenizer.js';
+import { PairTokenizer, type Encoded, type PaddedBatch } from './tokenizer.js';
 import { l2normalize } from './vectors.js';
 
 export type Pooling = 'mean' | 'cls';
@@ -55,6 +55,10 @@ export class BiEncoder implements SentenceEncoder {
 
   static async load(model: string, options: BiEncoderLoadOptions = {}): Promise<BiEncoder> {
     const { folder, tokenizer, session, maxLength } = await loadBertModel(model, 'none', options);
+    if (!(tokenizer instanceof PairTokenizer)) {
+      await session.release();
+      throw new Error(`model "${model}": a USE Lite folder is loaded with loadSentenceEncoder (UseLiteOnnxEncoder), not BiEncoder`);
+    }
     const pooling = options.pooling ?? (await recordedPooling(folder.dir));
     return new BiEncoder(model, folder, tokenizer, session, maxLength, pooling);
   }

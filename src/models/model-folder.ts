@@ -3,6 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { headOf, validateBertConfig, type BertConfig, type ModelHead } from './config.js';
 import { exists } from '../util/fs.js';
 import { fetchHubFile, hubCacheFolder, HubDownloadError, isHubId, type HubOptions } from './hub.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { buildUseLiteOnnx, type UseLiteConfig } from './use-lite/graph.js';
 import { writeBertOnnx } from './onnx/bert-graph.js';
 import { readSafetensorsFile } from './safetensors.js';
 
@@ -104,7 +106,11 @@ async function buildOnnxFromSafetensors(
   }
   const { tensors } = await readSafetensorsFile(weightsPath);
   await mkdir(dirname(onnxPath), { recursive: true });
-  await writeBertOnnx(onnxPath, config, tensors, { head, dtype });
+  if (config.model_type === 'use-lite') {
+    await writeFileAtomic(onnxPath, buildUseLiteOnnx(tensors, dtype, config as unknown as UseLiteConfig, head));
+  } else {
+    await writeBertOnnx(onnxPath, config, tensors, { head, dtype });
+  }
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -6,12 +6,14 @@ import { exists } from '../util/fs.js';
 import { writeBertOnnx } from './onnx/bert-graph.js';
 import { writeSafetensorsFile } from './safetensors.js';
 import type { TensorMap } from './tensors.js';
+import { buildUseLiteOnnx, type UseLiteConfig } from './use-lite/graph.js';
 
 /** Files a Hugging Face tokenizer may consist of; whichever the source folder has are copied along. */
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
 
 export interface ModelFolderContents {
-  config: BertConfig;
+  /** A BERT-family config, or a USE Lite one (`model_type: "use-lite"`), which selects that family's graph writer. */
+  config: BertConfig | UseLiteConfig;
   head: ModelHead;
   weights: TensorMap;
   /** Writes the tokenizer files into the staging folder (for example, copies them from the base model). */
@@ -37,10 +39,18 @@ export async function writeModelFolder(outDir: string, contents: ModelFolderCont
     await mkdir(join(staging, 'onnx'));
     await writeFile(join(staging, 'config.json'), JSON.stringify(config, null, 2) + '\n');
     await contents.writeTokenizer(staging);
+    if (config.model_type === 'use-lite') {
+      const useLite = config as UseLiteConfig;
+      await writeSafetensorsFile(join(staging, 'model.safetensors'), weights, { format: 'pt', rankwise_model_type: 'use-lite' });
+      await writeFile(join(staging, 'onnx', 'model.onnx'), buildUseLiteOnnx(weights, 'fp32', useLite, head));
+      await writeFile(join(staging, 'onnx', 'model_quantized.onnx'), buildUseLiteOnnx(weights, 'int8', useLite, head));
+      return;
+    }
+    const bert = config as BertConfig;
     await writeSafetensorsFile(join(staging, 'model.safetensors'), weights, { format: 'pt' });
-    await writeBertOnnx(join(staging, 'onnx', 'model.onnx'), config, weights, { head, dtype: 'fp32' });
-    await writeBertOnnx(join(staging, 'onnx', 'model_quantized.onnx'), config, weights, { head, dtype: 'int8' });
-    if (head === 'none') await writeSentenceTransformersFiles(staging, config.hidden_size, contents.pooling ?? 'mean');
+    await writeBertOnnx(join(staging, 'onnx', 'model.onnx'), bert, weights, { head, dtype: 'fp32' });
+    await writeBertOnnx(join(staging, 'onnx', 'model_quantized.onnx'), bert, weights, { head, dtype: 'int8' });
+    if (head === 'none') await writeSentenceTransformersFiles(staging, bert.hidden_size, contents.pooling ?? 'mean');
   });
 }
 

@@ -29,6 +29,50 @@ export interface PairWindowOptions extends PairEncodeOptions {
 }
 
 /**
+ * What cross-encoders, bi-encoders and the trainer need from a tokenizer, whatever the model family: BERT's
+ * WordPiece (`PairTokenizer`) and USE Lite's SentencePiece (`UseLitePairTokenizer`) both provide it.
+ */
+export interface SequenceTokenizer {
+  /** Longest sequence the model accepts, special tokens included. */
+  readonly modelMaxLength: number;
+  /** The text's ids without special tokens. */
+  tokenIds(text: string): number[];
+  /** A pair from already-tokenized sides, cut and laid out as `encodePair` would (a query tokenized once, many documents). */
+  pairFromIds(queryIds: readonly number[], docIds: readonly number[], maxLength: number): Encoded;
+  encodePair(query: string, doc: string, options: PairEncodeOptions): Encoded;
+  encodePairWindows(query: string, doc: string, options: PairWindowOptions): Encoded[];
+  encodeSingle(text: string, options: PairEncodeOptions): Encoded;
+  pad(batch: readonly Encoded[]): PaddedBatch;
+}
+
+/** Right-pads every sequence with `padId` (type 0, mask 0) to the longest in the batch. */
+export function padEncoded(batch: readonly Encoded[], padId: number): PaddedBatch {
+  const batchSize = batch.length;
+  let sequenceLength = 0;
+  for (const e of batch) sequenceLength = Math.max(sequenceLength, e.inputIds.length);
+  const size = batchSize * sequenceLength;
+  const inputIds = new BigInt64Array(size);
+  const tokenTypeIds = new BigInt64Array(size);
+  const attentionMask = new BigInt64Array(size);
+  const pad = BigInt(padId);
+  for (let row = 0; row < batchSize; row++) {
+    const e = batch[row];
+    const n = e.inputIds.length;
+    if (e.tokenTypeIds.length !== n || e.attentionMask.length !== n) {
+      throw new Error(`pad: sequence ${row} has ${n} ids but ${e.tokenTypeIds.length} token types and ${e.attentionMask.length} mask entries`);
+    }
+    const base = row * sequenceLength;
+    for (let i = 0; i < n; i++) {
+      inputIds[base + i] = BigInt(e.inputIds[i]);
+      tokenTypeIds[base + i] = BigInt(e.tokenTypeIds[i]);
+      attentionMask[base + i] = BigInt(e.attentionMask[i]);
+    }
+    if (pad !== 0n) inputIds.fill(pad, base + n, base + sequenceLength);
+  }
+  return { inputIds, tokenTypeIds, attentionMask, batchSize, sequenceLength };
+}
+
+/**
  * How a pair is laid out: `[CLS] A [SEP] B [SEP]` with a token type per part. Read from the tokenizer's
  * post-processor, so a template that gives every part type 0 is followed too.
  */
@@ -622,7 +666,7 @@ function isBertPipeline(json: Json): boolean {
 }
 
 /** Sequences of `[CLS] q [SEP] d [SEP]` for rerankers, built exactly as Hugging Face's Rust tokenizer builds them. */
-export class PairTokenizer {
+export class PairTokenizer implements SequenceTokenizer {
   readonly clsId: number;
   readonly sepId: number;
   readonly padId: number;
@@ -865,29 +909,7 @@ export class PairTokenizer {
 
   /** Right-pads every sequence with `padId` (type 0, mask 0) to the longest in the batch. */
   pad(batch: readonly Encoded[]): PaddedBatch {
-    const batchSize = batch.length;
-    let sequenceLength = 0;
-    for (const e of batch) sequenceLength = Math.max(sequenceLength, e.inputIds.length);
-    const size = batchSize * sequenceLength;
-    const inputIds = new BigInt64Array(size);
-    const tokenTypeIds = new BigInt64Array(size);
-    const attentionMask = new BigInt64Array(size);
-    const pad = BigInt(this.padId);
-    for (let row = 0; row < batchSize; row++) {
-      const e = batch[row];
-      const n = e.inputIds.length;
-      if (e.tokenTypeIds.length !== n || e.attentionMask.length !== n) {
-        throw new Error(`pad: sequence ${row} has ${n} ids but ${e.tokenTypeIds.length} token types and ${e.attentionMask.length} mask entries`);
-      }
-      const base = row * sequenceLength;
-      for (let i = 0; i < n; i++) {
-        inputIds[base + i] = BigInt(e.inputIds[i]);
-        tokenTypeIds[base + i] = BigInt(e.tokenTypeIds[i]);
-        attentionMask[base + i] = BigInt(e.attentionMask[i]);
-      }
-      if (pad !== 0n) inputIds.fill(pad, base + n, base + sequenceLength);
-    }
-    return { inputIds, tokenTypeIds, attentionMask, batchSize, sequenceLength };
+    return padEncoded(batch, this.padId);
   }
 
   /** The vocabulary entry for one id, as stored (`##ing`, `[CLS]`); for showing tokens, not for rebuilding text. */

@@ -3,12 +3,15 @@ import { forEachBatch } from '../models/batching.js';
 import { loadBertModel, runBertBatch, type BertModelLoadOptions } from '../models/bert-model.js';
 import type { ModelFolder } from '../models/model-folder.js';
 import type { ort } from '../models/session.js';
-import type { Encoded, PairTokenizer } from '../models/tokenizer.js';
+import type { Encoded, SequenceTokenizer } from '../models/tokenizer.js';
 import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from './results.js';
 
 export type Activation = 'sigmoid' | 'softmax' | 'none';
 
-export type CrossEncoderLoadOptions = BertModelLoadOptions;
+export interface CrossEncoderLoadOptions extends BertModelLoadOptions {
+  /** Name shown in results and tables (default: the folder or hub id). */
+  name?: string;
+}
 
 export interface PredictOptions {
   /** Pairs per model call (default 32). Pairs are sorted by length first, so batches carry little padding. */
@@ -41,14 +44,14 @@ export class CrossEncoder implements Ranker {
   private constructor(
     readonly name: string,
     readonly folder: ModelFolder,
-    readonly tokenizer: PairTokenizer,
+    readonly tokenizer: SequenceTokenizer,
     private readonly session: ort.InferenceSession,
     readonly maxLength: number,
   ) {}
 
   static async load(model: string, options: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
     const { folder, tokenizer, session, maxLength } = await loadBertModel(model, 'sequence-classification', options);
-    return new CrossEncoder(model, folder, tokenizer, session, maxLength);
+    return new CrossEncoder(options.name ?? model, folder, tokenizer, session, maxLength);
   }
 
   get config(): BertConfig {

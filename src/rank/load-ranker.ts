@@ -1,22 +1,38 @@
+import { join } from 'node:path';
 import type { BertModelLoadOptions } from '../models/bert-model.js';
+import { defaultRerankerFolder } from '../models/default-reranker-folder.js';
+import { exists } from '../util/fs.js';
 import { BUILT_IN_ENCODERS, loadSentenceEncoder } from '../models/load-encoder.js';
 import { resolveModel } from '../models/model-folder.js';
-import { isUseLiteFolder } from '../models/use-lite/builtin.js';
+import { useLiteHead } from '../models/use-lite/builtin.js';
 import { CrossEncoder } from './cross-encoder.js';
 import { EncoderRanker } from './encoder-ranker.js';
 import type { Ranker } from './results.js';
 
 export const BUILT_IN_MODELS = [...BUILT_IN_ENCODERS] as const;
 
-/** The best reranker the project has offline; commands use it when the user names no model. */
-export const DEFAULT_RERANKER = 'use-lite';
+/**
+ * The best reranker the project has offline: a cross-encoder on the pretrained USE Lite backbone, fine-tuned by our
+ * trainer on datasets/reranker/ (`ensureDefaultReranker` in src/train builds it; the CLI does so on first use).
+ */
+export const DEFAULT_RERANKER = 'default';
 
 /**
  * One entry point for every backend: a built-in name, a converted USE Lite folder, or a model folder / hub id
  * whose config says whether it is a cross-encoder (a classification head) or a bi-encoder (a plain encoder).
  */
 export async function loadRanker(model: string = DEFAULT_RERANKER, options: BertModelLoadOptions = {}): Promise<Ranker> {
-  if ((BUILT_IN_ENCODERS as readonly string[]).includes(model) || (await isUseLiteFolder(model))) {
+  if (model === DEFAULT_RERANKER) {
+    const dir = await defaultRerankerFolder();
+    if (!(await exists(join(dir, 'onnx', 'model.onnx')))) {
+      throw new Error(
+        `model "default": the built-in reranker has not been built on this machine (${dir}); build it once with ` +
+          '`npm run build:default-reranker` or `rankwise build-default-reranker` (about a minute), or call ensureDefaultReranker()',
+      );
+    }
+    return CrossEncoder.load(dir, { ...options, name: 'default (USE Lite cross-encoder)' });
+  }
+  if ((BUILT_IN_ENCODERS as readonly string[]).includes(model) || (await useLiteHead(model)) === 'none') {
     return new EncoderRanker(await loadSentenceEncoder(model, options));
   }
   const folder = await resolveModel(model, options);

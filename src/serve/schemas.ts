@@ -36,6 +36,17 @@ export const teiRerankBody = {
   },
 } as const;
 
+export const searchBody = {
+  type: 'object',
+  required: ['query'],
+  properties: {
+    query: text,
+    k: { type: 'integer', minimum: 1, maximum: 1000 },
+    candidates: { type: 'integer', minimum: 1, maximum: 1000 },
+    mode: { type: 'string', enum: ['text', 'vector', 'hybrid'] },
+  },
+} as const;
+
 export const teiEmbedBody = {
   type: 'object',
   required: ['inputs'],
@@ -84,7 +95,7 @@ function post(summary: string, body: object, response: object): object {
 }
 
 /** A hand-written OpenAPI 3 description of what the server exposes; embedding routes only when a model serves them. */
-export function openApiDocument(options: { version: string; embeddings: boolean }): object {
+export function openApiDocument(options: { version: string; embeddings: boolean; search?: boolean }): object {
   const score = { type: 'number' };
   const paths: Record<string, object> = {
     '/v2/rerank': post(
@@ -118,6 +129,16 @@ export function openApiDocument(options: { version: string; embeddings: boolean 
     paths['/v1/embeddings'] = post('OpenAI embeddings', openAiEmbeddingsBody, {
       type: 'object',
       properties: { object: text, data: { type: 'array' }, model: text, usage: { type: 'object' } },
+    });
+  }
+  if (options.search) {
+    paths['/search'] = post('First-stage retrieval on the LanceDB index, then the cross-encoder; answers may come from the semantic cache', searchBody, {
+      type: 'object',
+      properties: {
+        query: text,
+        results: { type: 'array', items: { type: 'object', properties: { id: text, text, score, retrieval_score: score, metadata: { type: 'object' } } } },
+        cache: { type: 'object', nullable: true, properties: { hit: { type: 'boolean' }, matched_query: { type: 'string', nullable: true }, score: { type: 'number', nullable: true } } },
+      },
     });
   }
   return {

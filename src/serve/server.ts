@@ -4,11 +4,14 @@ import { BiEncoder } from '../models/bi-encoder.js';
 import type { ModelDtype } from '../models/model-folder.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import type { Encoded } from '../models/tokenizer.js';
-import { UseLiteEncoder } from '../models/use-lite.js';
+import { loadSentenceEncoder } from '../models/load-encoder.js';
+import { DEFAULT_RERANKER } from '../rank/load-ranker.js';
+import { ensureDefaultReranker } from '../train/default-reranker.js';
 import { CrossEncoder, sigmoid } from '../rank/cross-encoder.js';
 import { QueueFullError, ScoreBatcher, SerialQueue, ShuttingDownError } from './batcher.js';
 import { ServerMetrics } from './metrics.js';
-import { cohereRerankBody, openAiEmbeddingsBody, openApiDocument, teiEmbedBody, teiRerankBody } from './schemas.js';
+import { cohereRerankBody, openAiEmbeddingsBody, openApiDocument, searchBody, teiEmbedBody, teiRerankBody } from './schemas.js';
+import { SearchService, type SearchRequest } from './search-service.js';
 
 export interface ServeOptions {
   /** Cross-encoder folder or hub id. */
@@ -32,6 +35,11 @@ export interface ServeOptions {
   requestTimeoutMs?: number;
   dtype?: ModelDtype;
   threads?: number;
+  /** A LanceDB folder from `rankwise index add`; enables POST /search (retrieve, then rerank). */
+  index?: string;
+  /** Semantic cache in front of /search: `redis://host:port` (shared by replicas) or a SQLite file. */
+  cache?: string;
+  cacheThreshold?: number;
 }
 
 export interface RunningServer {
@@ -67,7 +75,7 @@ export class HttpError extends Error {
   }
 }
 
-function checkOptions(o: Required<Omit<ServeOptions, 'embedModel' | 'apiKey' | 'dtype' | 'threads' | 'batching'>>): void {
+function checkOptions(o: Required<Omit<ServeOptions, 'embedModel' | 'apiKey' | 'dtype' | 'threads' | 'batching' | 'index' | 'cache' | 'cacheThreshold'>>): void {
   const integers = ['port', 'maxBatchTokens', 'maxQueue', 'maxDocuments', 'maxCharsPerDocument', 'maxBodyBytes', 'requestTimeoutMs'] as const;
   for (const key of integers) {
     const v = o[key];
@@ -125,16 +133,22 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ServeOptions & typeof DEFAULTS;
   checkOptions(o);
   const loadOptions = { dtype: o.dtype, threads: o.threads };
-  const crossEncoder = await CrossEncoder.load(o.model, loadOptions);
+  // The built-in reranker is trained on first use, as in every command that reranks.
+  const modelPath = o.model === DEFAULT_RERANKER ? (await ensureDefaultReranker({ showProgress: false, threads: o.threads })).dir : o.model;
+  const crossEncoder = await CrossEncoder.load(modelPath, { ...loadOptions, name: o.model });
   let embedder: SentenceEncoder | undefined;
+  let searchService: SearchService | undefined;
   try {
-    if (o.embedModel === 'use-lite') embedder = await UseLiteEncoder.load();
-    else if (o.embedModel !== undefined) embedder = await BiEncoder.load(o.embedModel, loadOptions);
+    if (o.embedModel !== undefined) embedder = await loadSentenceEncoder(o.embedModel, loadOptions);
+    if (o.index !== undefined) searchService = await SearchService.open({ indexDir: o.index, cache: o.cache, cacheThreshold: o.cacheThreshold, load: loadOptions });
+    else if (o.cache !== undefined) throw new Error('cache: the semantic cache sits in front of /search, which needs an index');
   } catch (error) {
     await crossEncoder.dispose();
+    await embedder?.dispose?.();
     throw error;
   }
   const releaseModels = async () => {
+    await searchService?.close();
     await crossEncoder.dispose();
     await embedder?.dispose?.();
   };
@@ -327,14 +341,32 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
     });
   }
 
-  app.get('/health', async () => ({ status: 'ok', model: o.model, ...(o.embedModel ? { embed_model: o.embedModel } : {}), queue: batcher.depth + embedQueue.depth }));
+  if (searchService) {
+    const search = searchService;
+    app.post<{ Body: SearchRequest }>('/search', { schema: { body: searchBody } }, async (request) => {
+      const body = request.body;
+      if (body.query.trim() === '') throw new HttpError(400, 'query: expected a non-empty query', 'query');
+      if (body.mode !== undefined && !search.modes.includes(body.mode)) {
+        throw new HttpError(400, `mode: this index supports ${search.modes.join(', ')}, not "${body.mode}"`, 'mode');
+      }
+      return search.search(body, (query, texts) => logits(query, 'results', texts, { truncate: true }));
+    });
+  }
+
+  app.get('/health', async () => ({
+    status: 'ok',
+    model: o.model,
+    ...(o.embedModel ? { embed_model: o.embedModel } : {}),
+    ...(o.index ? { index: o.index, cache: o.cache ? (o.cache.startsWith('redis') ? 'redis' : 'sqlite') : null } : {}),
+    queue: batcher.depth + embedQueue.depth,
+  }));
 
   app.get('/metrics', async (_request, reply) => {
     reply.type('text/plain; version=0.0.4; charset=utf-8');
     return metrics.render();
   });
 
-  const openApi = openApiDocument({ version: '1', embeddings: embedder !== undefined });
+  const openApi = openApiDocument({ version: '1', embeddings: embedder !== undefined, search: searchService !== undefined });
   app.get('/openapi.json', async () => openApi);
 
   try {

@@ -1,4 +1,4 @@
-import type { PairTokenizer } from '../models/tokenizer.js';
+import type { SequenceTokenizer } from '../models/tokenizer.js';
 import { cosineSimilarity } from '../models/vectors.js';
 import { sigmoid } from '../rank/cross-encoder.js';
 import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from '../rank/results.js';
@@ -13,7 +13,7 @@ export class TorchRanker implements Ranker {
   constructor(
     readonly name: string,
     private readonly engine: TorchBert,
-    private readonly tokenizer: PairTokenizer,
+    private readonly tokenizer: SequenceTokenizer,
     private readonly target: LossTarget,
     private readonly maxLength: number,
   ) {}

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { compareRankers } from '../../eval/compare.js';
-import { loadRanker } from '../../rank/load-ranker.js';
+import { loadRankerForCommand } from '../load-models.js';
 import type { Ranker } from '../../rank/results.js';
 import { table } from '../format.js';
 import { readDocuments } from '../input.js';
@@ -10,7 +10,7 @@ export function registerCompare(program: Command): void {
   program
     .command('compare')
     .description('Run several models on the same query and documents: time, docs/s, rankings and how far they agree')
-    .requiredOption('--models <list>', 'comma-separated models (folders, hub ids, "use-lite")')
+    .requiredOption('--models <list>', 'comma-separated models (folders, hub ids, "default", "use-lite")')
     .requiredOption('--query <text>', 'the query')
     .requiredOption('--docs <file>', 'documents: .txt or .jsonl')
     .option('--repeats <n>', 'timed runs per model after one warm-up (median reported)', positiveInt('--repeats'), 3)
@@ -26,7 +26,7 @@ export function registerCompare(program: Command): void {
       if (opts.query.trim() === '') throw new Error('--query: expected a non-empty query');
       const documents = (await readDocuments(opts.docs)).map((d) => d.text);
       const rankers: Ranker[] = [];
-      for (const name of names) rankers.push(await loadRanker(name, { dtype: opts.dtype, threads: opts.threads }));
+      for (const name of names) rankers.push(await loadRankerForCommand(name, { dtype: opts.dtype, threads: opts.threads }));
       const comparison = await compareRankers(rankers, opts.query, documents, { repeats: opts.repeats });
       for (const r of rankers) await r.dispose?.();
       if (opts.json) {

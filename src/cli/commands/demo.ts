@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadRanker } from '../../rank/load-ranker.js';
-import { formatRanking } from '../format.js';
+import { buildFunnel } from '../../pipeline/build-funnel.js';
+import { funnelTable } from '../../pipeline/funnel.js';
+import { parseStageSpecs } from '../../pipeline/stage-spec.js';
+import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
+import { readCorpus } from '../../retrieve/corpus.js';
+import type { IndexedDocument } from '../../retrieve/retriever.js';
+import { ensureDefaultReranker } from '../../train/default-reranker.js';
+import { ellipsis, table } from '../format.js';
 import { printJson } from '../options.js';
 
 interface QuickstartData {
@@ -9,38 +15,67 @@ interface QuickstartData {
   documents: Array<{ id: string; text: string; relevant: boolean }>;
 }
 
-export const QUICKSTART_FILE = new URL('../../../datasets/quickstart.json', import.meta.url);
+const DATASETS = new URL('../../../datasets/', import.meta.url);
+export const QUICKSTART_FILE = new URL('quickstart.json', DATASETS);
+/** Other documents of ours, none about vaccines: the haystack the first stage has to search. */
+const HAYSTACK_FILES = ['late-interaction/documents.jsonl', 'funnel/corpus.jsonl'];
+
+/**
+ * The quick start's corpus: the ten quickstart documents (five answer the query; the other five share its words and
+ * are labelled distractors) hidden among our other data sets' documents (noise).
+ */
+export async function demoCorpus(): Promise<{ query: string; corpus: IndexedDocument[]; relevant: number }> {
+  const data = JSON.parse(await readFile(QUICKSTART_FILE, 'utf8')) as QuickstartData;
+  const corpus: IndexedDocument[] = data.documents.map((d) => ({ id: d.id, text: d.text, metadata: { tier: d.relevant ? 'high' : 'distractor' } }));
+  for (const file of HAYSTACK_FILES) {
+    for (const doc of await readCorpus(new URL(file, DATASETS).pathname)) {
+      corpus.push({ id: `${file.split('/')[0]}:${doc.id}`, text: doc.text, metadata: { tier: 'noise' } });
+    }
+  }
+  return { query: data.query, corpus, relevant: data.documents.filter((d) => d.relevant).length };
+}
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('The quick start: rerank the bundled example (one query, ten documents, five relevant) offline')
-    .option('--model <model>', 'model folder, hub id, or "use-lite"', 'use-lite')
-    .option('--json', 'print the ranking as JSON')
+    .description('The quick start: a two-stage search, offline: LanceDB hybrid retrieval (BM25 + USE Lite), then the built-in cross-encoder')
+    .option('--model <model>', 'second-stage reranker: "default" (the built-in USE Lite cross-encoder), a folder or a hub id', DEFAULT_RERANKER)
+    .option('--stages <list>', 'the funnel, NAME:K,... (see `rankwise funnel --help`)', 'hybrid:20,cross-encoder:5')
+    .option('--json', 'print the funnel as JSON')
     .action(async (opts) => {
-      const data = JSON.parse(await readFile(QUICKSTART_FILE, 'utf8')) as QuickstartData;
-      const texts = data.documents.map((d) => d.text);
-      const ranker = await loadRanker(opts.model);
-      const start = performance.now();
-      const ranked = await ranker.rank(data.query, texts);
-      const ms = performance.now() - start;
-      await ranker.dispose?.();
-      const relevant = data.documents.filter((d) => d.relevant).length;
-      const found = ranked.results.slice(0, relevant).filter((r) => data.documents[r.index].relevant).length;
-      if (opts.json) {
-        printJson({ query: data.query, model: ranker.name, ms, relevantInTop: found, relevant, results: ranked.results });
-        return;
+      const { query, corpus, relevant } = await demoCorpus();
+      if (opts.model === DEFAULT_RERANKER) await ensureDefaultReranker({ showProgress: !opts.json });
+      const setup = await buildFunnel({ corpus, stages: parseStageSpecs(opts.stages), reranker: opts.model });
+      try {
+        const result = await setup.funnel.run(query, { documents: setup.documents });
+        const found = result.final.filter((c) => c.metadata?.tier === 'high').length;
+        if (opts.json) {
+          printJson({
+            query,
+            corpus: corpus.length,
+            relevant,
+            relevantInFinal: found,
+            stages: result.stages.map((s) => ({ name: s.name, ms: s.ms, kept: s.kept.map((c) => ({ id: c.id, score: c.score })), tiers: s.tiers })),
+            final: result.final.map((c) => c.id),
+          });
+          return;
+        }
+        const { headers, rows } = funnelTable(result);
+        process.stdout.write(
+          [
+            `Query: ${query}`,
+            `Corpus: ${corpus.length} documents; ${relevant} answer the query ("high"), 5 share its words but do not ("distractor"), the rest are other topics ("noise")`,
+            '',
+            table(headers, rows),
+            '',
+            ...result.final.map((c, i) => `#${i + 1} (score ${c.score.toFixed(4)}) ${ellipsis(c.text, 80)}${c.metadata?.tier === 'high' ? '  [relevant]' : ''}`),
+            '',
+            `${found} of the ${relevant} relevant documents in the final top ${result.final.length}; ${Math.round(result.totalMs)} ms for the whole search.`,
+            '',
+          ].join('\n'),
+        );
+      } finally {
+        await setup.close();
       }
-      process.stdout.write(
-        [
-          `Query: ${data.query}`,
-          `Model: ${ranker.name}${opts.model === 'use-lite' ? ' (Universal Sentence Encoder Lite, bi-encoder: cosine of embeddings)' : ''}`,
-          '',
-          formatRanking(ranked, texts, 80, (i) => (data.documents[i].relevant ? '  [relevant]' : '')),
-          '',
-          `${found} of the ${relevant} relevant documents in the top ${relevant}; ${texts.length} documents scored in ${ms.toFixed(0)} ms.`,
-          '',
-        ].join('\n'),
-      );
     });
 }

@@ -10,7 +10,7 @@ import {
 } from '../../eval/pairwise.js';
 import { evaluateReranking, formatRerankReport, metricsByName, parseRerankQuery, queryMetricsByName, type RerankQuery } from '../../eval/rerank-evaluator.js';
 import type { ModelDtype } from '../../models/model-folder.js';
-import { loadRanker } from '../../rank/load-ranker.js';
+import { loadRankerForCommand } from '../load-models.js';
 import { createProgress } from '../../util/progress.js';
 import { readJsonLines } from '../input.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
@@ -71,7 +71,7 @@ export function registerEval(program: Command): void {
   evaluate
     .command('pairwise')
     .description('Score a relevant document and a distractor for each case; a case passes when the relevant one scores higher')
-    .requiredOption('--model <model>', 'model folder, hub id, or "use-lite"')
+    .requiredOption('--model <model>', 'model folder, hub id, "default" (the built-in cross-encoder) or "use-lite"')
     .requiredOption('--cases <file>', '.jsonl, one {"query","relevant","distractor","split":"seen"|"unseen","topic"?} per line')
     .option('--baseline <model>', 'also run this model and report what changed from it to --model (e.g. base -> fine-tuned)')
     .option('--dtype <dtype>', 'fp32 or int8', oneOf('--dtype', ['fp32', 'int8'] as const), 'fp32')
@@ -109,7 +109,7 @@ export function registerEval(program: Command): void {
   evaluate
     .command('rerank')
     .description('Rank each query\'s documents and report nDCG@k, MRR@k, MAP and recall against relevance labels')
-    .requiredOption('--model <model>', 'model folder, hub id, or "use-lite"')
+    .requiredOption('--model <model>', 'model folder, hub id, "default" (the built-in cross-encoder) or "use-lite"')
     .requiredOption('--queries <file>', '.jsonl, one {"query","documents":[...],"relevant":[indices]} or {..., "relevance":{"index":grade}} per line')
     .option('--k <n>', 'cut-off for nDCG and MRR', positiveInt('--k'), 10)
     .option('--recall-at <list>', 'cut-offs for recall', positiveIntList('--recall-at'), [1, 5, 10])
@@ -118,7 +118,7 @@ export function registerEval(program: Command): void {
     .option('--json', 'print the metrics ("ndcg@10", "mrr@10", "map", "recall@5", ...) and "per_query"')
     .action(async (opts) => {
       const queries: RerankQuery[] = await readRecords(opts.queries, '--queries', 'queries', (v) => parseRerankQuery(v).query);
-      const ranker = await loadRanker(opts.model, { dtype: opts.dtype, threads: opts.threads });
+      const ranker = await loadRankerForCommand(opts.model, { dtype: opts.dtype, threads: opts.threads });
       const progress = createProgress({ total: queries.length, label: 'ranking', enabled: !opts.json });
       let reported = 0;
       try {
@@ -156,7 +156,7 @@ export function registerEval(program: Command): void {
 }
 
 async function runPairwise(model: string, cases: PairwiseCase[], flags: LoadFlags, tick: () => void): Promise<PairwiseResult> {
-  const ranker = await loadRanker(model, { dtype: flags.dtype, threads: flags.threads });
+  const ranker = await loadRankerForCommand(model, { dtype: flags.dtype, threads: flags.threads });
   try {
     return await evaluatePairwise(ranker, cases, { onProgress: tick });
   } finally {

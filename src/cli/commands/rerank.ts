@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadRanker } from '../../rank/load-ranker.js';
+import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
+import { loadRankerForCommand } from '../load-models.js';
 import { createProgress } from '../../util/progress.js';
 import { formatRanking } from '../format.js';
 import { readDocuments } from '../input.js';
@@ -9,7 +10,7 @@ export function registerRerank(program: Command): void {
   program
     .command('rerank')
     .description('Score documents against a query and print them best first')
-    .requiredOption('--model <model>', 'model folder, hub id, or "use-lite"')
+    .option('--model <model>', 'model folder, hub id, "default" (the built-in cross-encoder) or "use-lite"', DEFAULT_RERANKER)
     .requiredOption('--query <text>', 'the query')
     .option('--docs <file>', 'documents: .txt (one per line) or .jsonl ({"text"} or {"id","text"} per line)')
     .option('--doc <text>', 'a document (repeatable)', collect)
@@ -26,7 +27,7 @@ export function registerRerank(program: Command): void {
       if (!opts.docs && !opts.doc) throw new Error('give documents with --docs FILE or --doc TEXT');
       if (opts.docs && opts.doc) throw new Error('give documents with either --docs or --doc, not both');
       const documents = opts.docs ? (await readDocuments(opts.docs)).map((d) => d.text) : (opts.doc as string[]);
-      const ranker = await loadRanker(opts.model, { dtype: opts.dtype, threads: opts.threads, maxLength: opts.maxLength });
+      const ranker = await loadRankerForCommand(opts.model, { dtype: opts.dtype, threads: opts.threads, maxLength: opts.maxLength, quiet: opts.json });
       const progress = createProgress({ total: documents.length, label: 'scoring', enabled: !opts.json });
       let reported = 0;
       const ranked = await ranker.rank(opts.query, documents, {

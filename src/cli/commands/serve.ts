@@ -6,7 +6,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('Serve reranking (Cohere v2 and TEI APIs) and embeddings over HTTP, batching concurrent requests')
-    .requiredOption('--model <model>', 'cross-encoder folder or hub id')
+    .option('--model <model>', 'cross-encoder folder, hub id, or "default" (the built-in USE Lite cross-encoder)', 'default')
     .option('--embed-model <model>', 'bi-encoder folder, hub id or "use-lite"; enables /embed and /v1/embeddings')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0 = any free port)', nonNegativeInt('--port'), 8080)
@@ -18,6 +18,9 @@ export function registerServe(program: Command): void {
     .option('--max-chars-per-document <n>', 'characters per document', positiveInt('--max-chars-per-document'), 20000)
     .option('--max-body-bytes <n>', 'request body size', positiveInt('--max-body-bytes'), 2 * 1024 * 1024)
     .option('--request-timeout-ms <n>', 'time a request may take', positiveInt('--request-timeout-ms'), 30000)
+    .option('--index <dir>', 'a LanceDB index from `rankwise index add`; enables POST /search (retrieve, then rerank)')
+    .option('--cache <url>', 'semantic cache in front of /search: redis://host:port (shared by replicas) or a SQLite file')
+    .option('--cache-threshold <x>', 'similarity a cached query needs to be reused', nonNegativeNumber('--cache-threshold'))
     .option('--dtype <dtype>', 'fp32 or int8', oneOf('--dtype', ['fp32', 'int8'] as const), 'fp32')
     .option('--threads <n>', 'inference threads', positiveInt('--threads'))
     .action(async (opts) => {
@@ -38,6 +41,9 @@ export function registerServe(program: Command): void {
         maxCharsPerDocument: opts.maxCharsPerDocument,
         maxBodyBytes: opts.maxBodyBytes,
         requestTimeoutMs: opts.requestTimeoutMs,
+        index: opts.index,
+        cache: opts.cache,
+        cacheThreshold: opts.cacheThreshold,
         dtype: opts.dtype,
         threads: opts.threads,
       });

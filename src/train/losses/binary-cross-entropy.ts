@@ -1,4 +1,4 @@
-import type { PairTokenizer } from '../../models/tokenizer.js';
+import type { SequenceTokenizer } from '../../models/tokenizer.js';
 import type { TrainRequest } from '../engine.js';
 import { encodePairs, numberField, stringField, type Loss } from './loss.js';
 
@@ -19,7 +19,7 @@ export class BinaryCrossEntropyLoss implements Loss<LabelledPair> {
     return { query: stringField(raw, 'query', where), document: stringField(raw, 'document', where), label: numberField(raw, 'label', where, 0, 1) };
   }
 
-  request(examples: readonly LabelledPair[], tokenizer: PairTokenizer, maxLength: number): TrainRequest {
+  request(examples: readonly LabelledPair[], tokenizer: SequenceTokenizer, maxLength: number): TrainRequest {
     return {
       loss: 'bce',
       batch: encodePairs(tokenizer, examples.map((e) => [e.query, e.document] as const), maxLength),

@@ -1,4 +1,4 @@
-import type { PairTokenizer } from '../../models/tokenizer.js';
+import type { SequenceTokenizer } from '../../models/tokenizer.js';
 import type { TrainRequest } from '../engine.js';
 import { encodeTexts, numberField, stringField, type Loss } from './loss.js';
 
@@ -19,7 +19,7 @@ export class CosineSimilarityLoss implements Loss<SimilarityPair> {
     return { query: stringField(raw, 'query', where), document: stringField(raw, 'document', where), score: numberField(raw, 'score', where, -1, 1) };
   }
 
-  request(examples: readonly SimilarityPair[], tokenizer: PairTokenizer, maxLength: number): TrainRequest {
+  request(examples: readonly SimilarityPair[], tokenizer: SequenceTokenizer, maxLength: number): TrainRequest {
     return {
       loss: 'cosine',
       a: encodeTexts(tokenizer, examples.map((e) => e.query), maxLength),

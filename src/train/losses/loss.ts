@@ -1,4 +1,4 @@
-import type { PairTokenizer } from '../../models/tokenizer.js';
+import type { SequenceTokenizer } from '../../models/tokenizer.js';
 import type { TrainRequest } from '../engine.js';
 
 /** Which model a loss trains: a cross-encoder (one logit per pair) or a bi-encoder (one vector per text). */
@@ -14,7 +14,7 @@ export interface Loss<Example> {
   /** The fields a training line must have, for help texts and errors. */
   readonly fields: readonly string[];
   parseExample(raw: Record<string, unknown>, where: string): Example;
-  request(examples: readonly Example[], tokenizer: PairTokenizer, maxLength: number): TrainRequest;
+  request(examples: readonly Example[], tokenizer: SequenceTokenizer, maxLength: number): TrainRequest;
 }
 
 export function stringField(raw: Record<string, unknown>, field: string, where: string): string {
@@ -31,10 +31,10 @@ export function numberField(raw: Record<string, unknown>, field: string, where: 
   return value;
 }
 
-export function encodePairs(tokenizer: PairTokenizer, pairs: ReadonlyArray<readonly [string, string]>, maxLength: number) {
+export function encodePairs(tokenizer: SequenceTokenizer, pairs: ReadonlyArray<readonly [string, string]>, maxLength: number) {
   return tokenizer.pad(pairs.map(([q, d]) => tokenizer.encodePair(q, d, { maxLength })));
 }
 
-export function encodeTexts(tokenizer: PairTokenizer, texts: readonly string[], maxLength: number) {
+export function encodeTexts(tokenizer: SequenceTokenizer, texts: readonly string[], maxLength: number) {
   return tokenizer.pad(texts.map((t) => tokenizer.encodeSingle(t, { maxLength })));
 }

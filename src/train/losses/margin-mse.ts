@@ -1,4 +1,4 @@
-import type { PairTokenizer } from '../../models/tokenizer.js';
+import type { SequenceTokenizer } from '../../models/tokenizer.js';
 import type { TrainRequest } from '../engine.js';
 import { encodePairs, numberField, stringField, type Loss } from './loss.js';
 
@@ -28,7 +28,7 @@ export class MarginMSELoss implements Loss<MarginTriple> {
     };
   }
 
-  request(examples: readonly MarginTriple[], tokenizer: PairTokenizer, maxLength: number): TrainRequest {
+  request(examples: readonly MarginTriple[], tokenizer: SequenceTokenizer, maxLength: number): TrainRequest {
     return {
       loss: 'margin-mse',
       positives: encodePairs(tokenizer, examples.map((e) => [e.query, e.positive] as const), maxLength),

@@ -1,4 +1,4 @@
-import type { PairTokenizer } from '../../models/tokenizer.js';
+import type { SequenceTokenizer } from '../../models/tokenizer.js';
 import type { TrainRequest } from '../engine.js';
 import { encodePairs, numberField, stringField, type Loss } from './loss.js';
 
@@ -26,7 +26,7 @@ export class MSELoss implements Loss<ScoredPair> {
     return { query: stringField(raw, 'query', where), document: stringField(raw, 'document', where), score: numberField(raw, 'score', where, min, max) };
   }
 
-  request(examples: readonly ScoredPair[], tokenizer: PairTokenizer, maxLength: number): TrainRequest {
+  request(examples: readonly ScoredPair[], tokenizer: SequenceTokenizer, maxLength: number): TrainRequest {
     return {
       loss: 'mse',
       batch: encodePairs(tokenizer, examples.map((e) => [e.query, e.document] as const), maxLength),

@@ -1,4 +1,4 @@
-import type { PairTokenizer } from '../../models/tokenizer.js';
+import type { SequenceTokenizer } from '../../models/tokenizer.js';
 import type { TrainRequest } from '../engine.js';
 import { encodeTexts, stringField, type Loss } from './loss.js';
 
@@ -23,7 +23,7 @@ export class MultipleNegativesRankingLoss implements Loss<PositivePair> {
     return { query: stringField(raw, 'query', where), positive: stringField(raw, 'positive', where) };
   }
 
-  request(examples: readonly PositivePair[], tokenizer: PairTokenizer, maxLength: number): TrainRequest {
+  request(examples: readonly PositivePair[], tokenizer: SequenceTokenizer, maxLength: number): TrainRequest {
     return {
       loss: 'mnrl',
       anchors: encodeTexts(tokenizer, examples.map((e) => e.query), maxLength),

@@ -1,0 +1,140 @@
+/**
+ * `POST /search` behind the server: first-stage retrieval on a LanceDB index (built by `rankwise index add`), the
+ * server's cross-encoder over the candidates (through the same cross-request batcher as /v2/rerank), and an optional
+ * semantic cache in front. With the cache in Redis, several replicas behind a load balancer share one index folder
+ * and one cache, and give the same answer whichever replica a request reaches.
+ */
+import { RedisCacheStore } from '../cache/redis-store.js';
+import { SemanticCache } from '../cache/semantic-cache.js';
+import { SqliteCacheStore } from '../cache/sqlite-store.js';
+import type { CacheStore } from '../cache/store.js';
+import type { BertModelLoadOptions } from '../models/bert-model.js';
+import { DEFAULT_ENCODER, loadSentenceEncoder } from '../models/load-encoder.js';
+import type { SentenceEncoder } from '../models/sentence-encoder.js';
+import { sigmoid } from '../rank/cross-encoder.js';
+import { readLanceManifest } from '../retrieve/lance-manifest.js';
+import { LanceDbRetriever } from '../retrieve/lancedb.js';
+import type { SearchMode } from '../retrieve/retriever.js';
+
+export interface SearchRequest {
+  query: string;
+  /** Results to return (default 10). */
+  k?: number;
+  /** First-stage candidates the cross-encoder reranks (default 50). */
+  candidates?: number;
+  mode?: SearchMode;
+}
+
+export interface SearchHit {
+  id: string;
+  text: string;
+  /** The cross-encoder's relevance in [0, 1]. */
+  score: number;
+  /** The first stage's score (BM25, cosine or RRF, by mode). */
+  retrieval_score: number;
+  metadata?: Record<string, unknown>;
+}
+
+export interface SearchResponse {
+  query: string;
+  results: SearchHit[];
+  /** Null without a cache; otherwise whether this answer came from it, and for which earlier query. */
+  cache: { hit: boolean; matched_query: string | null; score: number | null } | null;
+}
+
+export interface SearchServiceOptions {
+  /** A LanceDB folder written by `rankwise index add`. */
+  indexDir: string;
+  /** `redis://host:port` (shared by replicas) or a SQLite file path (one process). */
+  cache?: string;
+  cacheThreshold?: number;
+  load?: BertModelLoadOptions;
+}
+
+/** Raw cross-encoder logits for one query against texts; the server passes its batcher here. */
+export type ScoreTexts = (query: string, texts: readonly string[]) => Promise<Float32Array>;
+
+interface CachedSearch {
+  k: number;
+  candidates: number;
+  mode: SearchMode;
+  results: SearchHit[];
+}
+
+export class SearchService {
+  private constructor(
+    private readonly retriever: LanceDbRetriever,
+    /** The index's encoder and, for a text-only index, the cache's own. */
+    private readonly encoders: readonly SentenceEncoder[],
+    private readonly cache: SemanticCache | undefined,
+  ) {}
+
+  static async open(options: SearchServiceOptions): Promise<SearchService> {
+    const manifest = await readLanceManifest(options.indexDir);
+    if (!manifest) throw new Error(`index: ${options.indexDir} holds no rankwise index (build one with \`rankwise index add\`)`);
+    const opened: Array<{ dispose?: () => Promise<void> }> = [];
+    try {
+      const indexEncoder = manifest.encoder ? await loadSentenceEncoder(manifest.encoder.name, options.load) : undefined;
+      if (indexEncoder) opened.push(indexEncoder);
+      const retriever = await LanceDbRetriever.open(options.indexDir, indexEncoder ? { encoder: indexEncoder } : {});
+      opened.push({ dispose: () => retriever.close() });
+      let cache: SemanticCache | undefined;
+      const encoders = indexEncoder ? [indexEncoder] : [];
+      if (options.cache) {
+        const cacheEncoder = indexEncoder ?? (await loadSentenceEncoder(DEFAULT_ENCODER, options.load));
+        if (cacheEncoder !== indexEncoder) {
+          opened.push(cacheEncoder);
+          encoders.push(cacheEncoder);
+        }
+        const store: CacheStore = /^rediss?:\/\//.test(options.cache)
+          ? await RedisCacheStore.connect(options.cache, { prefix: 'rankwise:search-cache' })
+          : await SqliteCacheStore.open(options.cache);
+        opened.push({ dispose: () => store.close() });
+        cache = await SemanticCache.open({ encoder: cacheEncoder, store, threshold: options.cacheThreshold });
+      }
+      return new SearchService(retriever, encoders, cache);
+    } catch (error) {
+      for (const resource of opened.reverse()) await resource.dispose?.();
+      throw error;
+    }
+  }
+
+  get modes(): readonly SearchMode[] {
+    return this.retriever.modes;
+  }
+
+  async search(request: SearchRequest, score: ScoreTexts): Promise<SearchResponse> {
+    const k = request.k ?? 10;
+    const candidates = Math.max(request.candidates ?? 50, k);
+    const mode = request.mode ?? (this.retriever.modes.includes('hybrid') ? 'hybrid' : 'text');
+    if (!this.retriever.modes.includes(mode)) {
+      throw new Error(`mode: this index supports ${this.retriever.modes.join(', ')}, not "${mode}"`);
+    }
+    if (this.cache) {
+      const found = await this.cache.lookup(request.query);
+      const cached = found.value as CachedSearch | undefined;
+      // An answer computed with other settings is not this request's answer.
+      if (found.hit && cached && cached.k === k && cached.candidates === candidates && cached.mode === mode) {
+        return { query: request.query, results: cached.results, cache: { hit: true, matched_query: found.matched?.query ?? null, score: found.score } };
+      }
+    }
+    const retrieved = await this.retriever.search(request.query, { k: candidates, mode });
+    const logits = retrieved.length > 0 ? await score(request.query, retrieved.map((d) => d.text)) : new Float32Array(0);
+    const order = retrieved.map((_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b).slice(0, k);
+    const results = order.map((i) => ({
+      id: retrieved[i].id,
+      text: retrieved[i].text,
+      score: sigmoid(logits[i]),
+      retrieval_score: retrieved[i].score,
+      ...(retrieved[i].metadata ? { metadata: retrieved[i].metadata } : {}),
+    }));
+    if (this.cache) await this.cache.store(request.query, { k, candidates, mode, results } satisfies CachedSearch);
+    return { query: request.query, results, cache: this.cache ? { hit: false, matched_query: null, score: null } : null };
+  }
+
+  async close(): Promise<void> {
+    await this.cache?.close();
+    await this.retriever.close();
+    for (const encoder of this.encoders) await encoder.dispose?.();
+  }
+}
