@@ -1,23 +1,13 @@
 /**
  * Example 2 of the source article, done so that the timings mean something: models run one after another, each
  * after a warm-up, and the report says how far their rankings agree.
- * Run: `npx tsx examples/02-compare.ts MODEL_A MODEL_B ...` (default: use-lite and two fixture cross-encoders).
+ * Run: `npx tsx examples/02-compare.ts MODEL_A MODEL_B ...` (default: the built-in cross-encoder in fp32 and int8, and
+ * USE Lite as a bi-encoder: all real pretrained weights, offline).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { compareRankers, createFixtureModel, loadRanker } from '../src/index.js';
+import { compareRankers, CrossEncoder, loadRanker, type Ranker } from '../src/index.js';
+import { ensureDefaultReranker } from '../src/train/default-reranker.js';
 
-let models = process.argv.slice(2);
-let scratch: string | undefined;
-if (models.length === 0) {
-  const dir = await mkdtemp(join(tmpdir(), 'rankwise-example-'));
-  scratch = dir;
-  for (const layers of [2, 4]) {
-    await createFixtureModel(join(dir, `fixture-${layers}l`), { kind: 'cross-encoder', layers, hidden: 128, heads: 4, intermediate: 512 });
-  }
-  models = ['use-lite', join(dir, 'fixture-2l'), join(dir, 'fixture-4l')];
-}
+const given = process.argv.slice(2);
 const query = 'how do I reset a forgotten password';
 const documents = [
   'Click "Forgot password" on the sign-in page and follow the link we email you.',
@@ -27,8 +17,15 @@ const documents = [
   'You can change your display name in the profile settings.',
   'Two-factor login adds a code from your phone to every sign-in.',
 ];
-const rankers = [];
-for (const m of models) rankers.push(await loadRanker(m));
+const rankers: Ranker[] = [];
+if (given.length > 0) {
+  for (const m of given) rankers.push(await loadRanker(m));
+} else {
+  const { dir } = await ensureDefaultReranker();
+  rankers.push(await CrossEncoder.load(dir, { name: 'default (fp32)' }));
+  rankers.push(await CrossEncoder.load(dir, { name: 'default (int8)', dtype: 'int8' }));
+  rankers.push(await loadRanker('use-lite'));
+}
 const comparison = await compareRankers(rankers, query, documents);
 for (const m of comparison.models) {
   console.log(`${m.model}: ${m.ms.toFixed(1)} ms, ${m.docsPerSecond.toFixed(0)} docs/s, order ${m.order.join(' ')}`);
@@ -37,4 +34,3 @@ for (const a of comparison.agreement) {
   console.log(`${a.a} vs ${a.b}: Kendall tau ${a.kendallTau.toFixed(3)}, top-3 overlap ${a.topOverlap[3]}`);
 }
 for (const r of rankers) await r.dispose?.();
-if (scratch) await rm(scratch, { recursive: true, force: true });

@@ -319,6 +319,24 @@ test('200 requests from 20 concurrent clients: each gets its own scores, and bat
   assert.ok(calls < 240 - 10, `fewer model calls (${calls}) than requests (240)`);
 });
 
+test('concurrent embedding requests share encoder calls, and each gets exactly its own vectors', async () => {
+  const bi = await BiEncoder.load(biDir, { threads: 1 });
+  const requests = Array.from({ length: 40 }, (_, i) => ({ texts: [`text number ${i}`, `another sentence, ${i % 7} words long-ish`], normalize: i % 2 === 0 }));
+  const expected = await Promise.all(requests.map((r) => bi.encode(r.texts, { normalize: r.normalize })));
+  await bi.dispose();
+  const before = await batchCounts(main);
+  const answers = await Promise.all(requests.map((r) => call(main, '/embed', { inputs: r.texts, normalize: r.normalize })));
+  const afterRun = await batchCounts(main);
+  answers.forEach((answer, i) => {
+    assert.equal(answer.status, 200);
+    answer.body.forEach((vector: number[], j: number) => {
+      assert.ok(vector.every((v, d) => Math.abs(v - expected[i][j][d]) < 1e-5), `request ${i}, text ${j}`);
+    });
+  });
+  const calls = afterRun.calls - before.calls;
+  assert.ok(calls < requests.length, `${requests.length} requests took ${calls} encoder calls`);
+});
+
 test('with batching off every request gets a model call of its own, with the same scores', async () => {
   const server = await start({ batchWaitMs: 0 });
   await concurrencyCheck(server);

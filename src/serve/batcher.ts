@@ -33,38 +33,43 @@ export class ShuttingDownError extends Error {
   }
 }
 
-interface Job {
-  sequences: readonly Encoded[];
-  tokens: number;
+interface Job<I, O> {
+  items: readonly I[];
+  cost: number;
   enqueuedAt: number;
-  resolve: (scores: Float32Array) => void;
+  resolve: (results: O[]) => void;
   reject: (error: Error) => void;
 }
 
-export interface Submitted {
-  scores: Promise<Float32Array>;
+export interface Submitted<R> {
+  results: Promise<R>;
   /** Takes the request out of the queue if it is still waiting; false once its model call has started. */
   cancel: () => boolean;
 }
 
+/** One model call over the pooled items of several requests; returns one result per item, in order. */
+export type BatchRun<I, O> = (items: readonly I[], maxBatchCost: number) => Promise<ArrayLike<O>>;
+
 /**
- * Dynamic batching across requests: tokenized pairs from concurrent requests are pooled and scored in one
- * `scoreEncoded` call, and each request gets back exactly its own slice. One model call runs at a time, because
+ * Dynamic batching across requests: items from concurrent requests (tokenized pairs, texts to embed) are pooled and
+ * run in one model call, and each request gets back exactly its own slice. One model call runs at a time, because
  * onnxruntime already spreads one call over every intra-op thread; a second concurrent call would only contend.
  * While a call runs, new requests pile up and go together in the next one, so under load batches form without
  * any added wait.
  */
-export class ScoreBatcher {
-  private readonly queue: Job[] = [];
-  private queuedTokens = 0;
+export class RequestBatcher<I, O> {
+  private readonly queue: Job<I, O>[] = [];
+  private queuedCost = 0;
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly batching: boolean;
 
+  /** `cost` measures an item against `options.maxBatchTokens` (tokens, padding excluded). */
   constructor(
-    private readonly scorer: SequenceScorer,
+    private readonly runBatch: BatchRun<I, O>,
+    private readonly cost: (item: I) => number,
     private readonly options: BatcherOptions,
   ) {
     for (const key of ['maxBatchTokens', 'maxQueue'] as const) {
@@ -81,34 +86,34 @@ export class ScoreBatcher {
     return this.queue.length + this.running;
   }
 
-  submit(sequences: readonly Encoded[]): Submitted {
-    if (this.closed) return { scores: Promise.reject(new ShuttingDownError()), cancel: () => false };
+  submit(items: readonly I[]): Submitted<O[]> {
+    if (this.closed) return { results: Promise.reject(new ShuttingDownError()), cancel: () => false };
     if (this.queue.length >= this.options.maxQueue) {
-      return { scores: Promise.reject(new QueueFullError(this.options.maxQueue)), cancel: () => false };
+      return { results: Promise.reject(new QueueFullError(this.options.maxQueue)), cancel: () => false };
     }
-    if (sequences.length === 0) return { scores: Promise.resolve(new Float32Array(0)), cancel: () => false };
-    let job!: Job;
-    const scores = new Promise<Float32Array>((resolve, reject) => {
-      let tokens = 0;
-      for (const s of sequences) tokens += s.inputIds.length;
-      job = { sequences, tokens, enqueuedAt: performance.now(), resolve, reject };
+    if (items.length === 0) return { results: Promise.resolve([]), cancel: () => false };
+    let job!: Job<I, O>;
+    const results = new Promise<O[]>((resolve, reject) => {
+      let cost = 0;
+      for (const item of items) cost += this.cost(item);
+      job = { items, cost, enqueuedAt: performance.now(), resolve, reject };
     });
     this.queue.push(job);
-    this.queuedTokens += job.tokens;
+    this.queuedCost += job.cost;
     this.pump();
     return {
-      scores,
+      results,
       cancel: () => {
         const at = this.queue.indexOf(job);
         if (at < 0) return false;
         this.queue.splice(at, 1);
-        this.queuedTokens -= job.tokens;
+        this.queuedCost -= job.cost;
         return true;
       },
     };
   }
 
-  /** Refuses new work and resolves once every accepted request has been scored. */
+  /** Refuses new work and resolves once every accepted request has been served. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) {
@@ -128,7 +133,7 @@ export class ScoreBatcher {
     }
     if (this.batching && !now && !this.closed) {
       const waited = performance.now() - this.queue[0].enqueuedAt;
-      if (waited < this.options.batchWaitMs && this.queuedTokens < this.options.maxBatchTokens) {
+      if (waited < this.options.batchWaitMs && this.queuedCost < this.options.maxBatchTokens) {
         this.timer ??= setTimeout(() => {
           this.timer = undefined;
           this.pump();
@@ -148,68 +153,61 @@ export class ScoreBatcher {
     });
   }
 
-  /** The head of the queue, then as many following requests as fit in the token budget (never splitting one). */
-  private take(): Job[] {
+  /** The head of the queue, then as many following requests as fit in the budget (never splitting one). */
+  private take(): Job<I, O>[] {
     const jobs = [this.queue.shift()!];
-    let tokens = jobs[0].tokens;
-    while (this.batching && this.queue.length > 0 && tokens + this.queue[0].tokens <= this.options.maxBatchTokens) {
+    let cost = jobs[0].cost;
+    while (this.batching && this.queue.length > 0 && cost + this.queue[0].cost <= this.options.maxBatchTokens) {
       const next = this.queue.shift()!;
-      tokens += next.tokens;
+      cost += next.cost;
       jobs.push(next);
     }
-    for (const job of jobs) this.queuedTokens -= job.tokens;
+    for (const job of jobs) this.queuedCost -= job.cost;
     return jobs;
   }
 
-  private async run(jobs: Job[]): Promise<void> {
-    const sequences = jobs.flatMap((job) => job.sequences);
+  private async run(jobs: Job<I, O>[]): Promise<void> {
+    const items = jobs.flatMap((job) => job.items);
     const started = performance.now();
-    let scores: Float32Array;
+    let results: ArrayLike<O>;
     try {
-      scores = await this.scorer.scoreEncoded(sequences, {
-        activation: 'none',
-        // Only the token budget bounds a model call; scoreEncoded length-sorts, so padding stays small.
-        batchSize: sequences.length,
-        maxBatchTokens: this.options.maxBatchTokens,
-      });
+      results = await this.runBatch(items, this.options.maxBatchTokens);
     } catch (error) {
       for (const job of jobs) job.reject(error as Error);
       return;
     }
-    this.options.onBatch?.(jobs.length, sequences.length, performance.now() - started);
+    this.options.onBatch?.(jobs.length, items.length, performance.now() - started);
     let offset = 0;
     for (const job of jobs) {
-      job.resolve(scores.slice(offset, offset + job.sequences.length));
-      offset += job.sequences.length;
+      job.resolve(Array.prototype.slice.call(results, offset, offset + job.items.length) as O[]);
+      offset += job.items.length;
     }
   }
 }
 
-/**
- * Serialises embedding requests with the same bounded queue, so that an embedding burst cannot grow memory without
- * limit or starve reranking of the cores.
- */
-export class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  private pending = 0;
+/** The cross-encoder's batcher: tokenized pairs in, raw logits out, bounded by tokens per model call. */
+export class ScoreBatcher {
+  private readonly batcher: RequestBatcher<Encoded, number>;
 
-  constructor(private readonly maxQueue: number) {}
+  constructor(scorer: SequenceScorer, options: BatcherOptions) {
+    this.batcher = new RequestBatcher<Encoded, number>(
+      // Only the token budget bounds a model call; scoreEncoded length-sorts, so padding stays small.
+      (sequences, maxBatchTokens) => scorer.scoreEncoded(sequences, { activation: 'none', batchSize: sequences.length, maxBatchTokens }),
+      (sequence) => sequence.inputIds.length,
+      options,
+    );
+  }
 
   get depth(): number {
-    return this.pending;
+    return this.batcher.depth;
   }
 
-  run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.pending >= this.maxQueue) return Promise.reject(new QueueFullError(this.maxQueue));
-    this.pending++;
-    const result = this.tail.then(task).finally(() => {
-      this.pending--;
-    });
-    this.tail = result.catch(() => undefined);
-    return result;
+  submit(sequences: readonly Encoded[]): { scores: Promise<Float32Array>; cancel: () => boolean } {
+    const { results, cancel } = this.batcher.submit(sequences);
+    return { scores: results.then((r) => Float32Array.from(r)), cancel };
   }
 
-  async drain(): Promise<void> {
-    await this.tail;
+  close(): Promise<void> {
+    return this.batcher.close();
   }
 }

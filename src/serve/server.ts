@@ -8,7 +8,8 @@ import { loadSentenceEncoder } from '../models/load-encoder.js';
 import { DEFAULT_RERANKER } from '../rank/load-ranker.js';
 import { ensureDefaultReranker } from '../train/default-reranker.js';
 import { CrossEncoder, sigmoid } from '../rank/cross-encoder.js';
-import { QueueFullError, ScoreBatcher, SerialQueue, ShuttingDownError } from './batcher.js';
+import { QueueFullError, RequestBatcher, ScoreBatcher, ShuttingDownError } from './batcher.js';
+import { l2normalize } from '../models/vectors.js';
 import { ServerMetrics } from './metrics.js';
 import { cohereRerankBody, openAiEmbeddingsBody, openApiDocument, searchBody, teiEmbedBody, teiRerankBody } from './schemas.js';
 import { SearchService, type SearchRequest } from './search-service.js';
@@ -161,8 +162,21 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
     batching: o.batching,
     onBatch: (requests, sequences) => metrics.recordBatch(requests, sequences),
   });
-  const embedQueue = new SerialQueue(o.maxQueue);
-  metrics = new ServerMetrics(() => batcher.depth + embedQueue.depth);
+  // Texts from concurrent embedding requests share encoder calls too. Vectors come back raw and each request
+  // normalises its own, since one request may ask for normalize: false and another not.
+  const embedBatcher = embedder && new RequestBatcher<string, Float32Array>(
+    (texts) => embedder!.encode(texts, { normalize: false, batchSize: 64 }),
+    (text) => embeddingTokens(embedder!, text),
+    {
+      maxBatchTokens: o.maxBatchTokens,
+      maxQueue: o.maxQueue,
+      batchWaitMs: o.batchWaitMs,
+      batching: o.batching,
+      onBatch: (requests, texts) => metrics.recordBatch(requests, texts),
+    },
+  );
+  const queueDepth = () => batcher.depth + (embedBatcher?.depth ?? 0);
+  metrics = new ServerMetrics(queueDepth);
   const keyDigest = o.apiKey !== undefined ? createHash('sha256').update(o.apiKey).digest() : undefined;
   const maxLength = crossEncoder.maxLength;
   const tokenizer = crossEncoder.tokenizer;
@@ -313,15 +327,11 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
     const embed = async (field: string, input: string | string[], normalize: boolean): Promise<Float32Array[]> => {
       const texts = typeof input === 'string' ? [input] : input;
       checkTexts(field, texts);
-      const work = embedQueue.run(() => encoder.encode(texts, { normalize }));
-      return withTimeout(work, () => false);
+      const submitted = embedBatcher!.submit(texts);
+      const vectors = await withTimeout(submitted.results, submitted.cancel);
+      return normalize ? vectors.map((v) => l2normalize(v)) : vectors;
     };
-    const countTokens = (texts: string[]): number => {
-      if (encoder instanceof BiEncoder) {
-        return texts.reduce((n, t) => n + encoder.tokenizer.encodeSingle(t, { maxLength: encoder.maxLength }).inputIds.length, 0);
-      }
-      return texts.reduce((n, t) => n + (t.match(/\S+/g)?.length ?? 0), 0);
-    };
+    const countTokens = (texts: string[]): number => texts.reduce((n, t) => n + embeddingTokens(encoder, t), 0);
 
     app.post<{ Body: { inputs: string | string[]; normalize?: boolean } }>('/embed', { schema: { body: teiEmbedBody } }, async (request) => {
       const vectors = await embed('inputs', request.body.inputs, request.body.normalize !== false);
@@ -358,7 +368,7 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
     model: o.model,
     ...(o.embedModel ? { embed_model: o.embedModel } : {}),
     ...(o.index ? { index: o.index, cache: o.cache ? (o.cache.startsWith('redis') ? 'redis' : 'sqlite') : null } : {}),
-    queue: batcher.depth + embedQueue.depth,
+    queue: queueDepth(),
   }));
 
   app.get('/metrics', async (_request, reply) => {
@@ -386,9 +396,15 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
       shuttingDown = true;
       await app.close();
       await batcher.close();
-      await embedQueue.drain();
+      await embedBatcher?.close();
       await releaseModels();
     })());
 
   return { app, url: `http://${host}:${port}`, port, close };
+}
+
+/** Tokens an embedding input costs: the model's own count for a BERT-family encoder, words otherwise. */
+function embeddingTokens(encoder: SentenceEncoder, text: string): number {
+  if (encoder instanceof BiEncoder) return encoder.tokenizer.encodeSingle(text, { maxLength: encoder.maxLength }).inputIds.length;
+  return text.match(/\S+/g)?.length ?? 0;
 }
