@@ -21,11 +21,7 @@ export async function report(name: string, rows: BenchRow[], extra: Record<strin
   process.stdout.write(`wrote ${path}\n`);
 }
 
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
+export { percentile } from '../src/eval/latency.js';
 
 export async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<number[]> {
   const times: number[] = [];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything rankwise needs on a fresh Debian 12 machine with Node 20: Debian's libtorch for the training
 # engine, the servers the tests start on loopback (Redis, PostgreSQL, nginx), the npm packages (npm ci also builds
-# dist/ through `prepare`), the native addon, and llama.cpp's server for the LLM provider's tests (built once, cached).
+# dist/ through `prepare`), the native addon and the built-in reranker. llama.cpp's server, which only the LLM
+# provider's tests need, is built by `npm test` itself (pretest) when it is not in the cache yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,6 @@ export ONNXRUNTIME_NODE_INSTALL_CUDA=skip
 npm ci --no-audit --no-fund
 npm run build:native
 
-if [ "${RANKWISE_SKIP_LLAMA_SERVER:-}" != 1 ]; then
-  bash scripts/build-llama-server.sh >/dev/null
-fi
+# The built-in reranker (USE Lite cross-encoder, trained by our trainer on datasets/reranker/) into the model cache:
+# commands would build it on first use anyway; building it here keeps that minute out of the first command and tests.
+bash bench/blas-env.sh node bin/rankwise.js build-default-reranker --json >/dev/null

@@ -3,6 +3,14 @@ export { CrossEncoder, type Activation, type CrossEncoderLoadOptions, type Cross
 export { EncoderRanker } from './rank/encoder-ranker.js';
 export { loadRanker, BUILT_IN_MODELS, DEFAULT_RERANKER } from './rank/load-ranker.js';
 export { loadSentenceEncoder, BUILT_IN_ENCODERS, DEFAULT_ENCODER } from './models/load-encoder.js';
+export { ensureDefaultReranker, type BuildDefaultRerankerOptions, type DefaultRerankerBuild } from './train/default-reranker.js';
+export { defaultRerankerFolder, DEFAULT_RERANKER_RECIPE } from './models/default-reranker-folder.js';
+export { UseLiteOnnxEncoder } from './models/use-lite/encoder.js';
+export { UseLitePairTokenizer } from './models/use-lite/pair-tokenizer.js';
+export { convertUseLite } from './models/use-lite/convert.js';
+export type { SequenceTokenizer } from './models/tokenizer.js';
+export { SearchService, type SearchRequest, type SearchResponse, type SearchHit } from './serve/search-service.js';
+export { RequestBatcher, ScoreBatcher, QueueFullError } from './serve/batcher.js';
 export { rankByScores, type RankedResult, type RankedResults, type Ranker, type RankOptions } from './rank/results.js';
 export { BiEncoder, type EncodeOptions, type EncodeTokensOptions, type Pooling, type TokenEmbeddings } from './models/bi-encoder.js';
 export { UseLiteEncoder } from './models/use-lite.js';
@@ -40,3 +48,84 @@ export { logitToSimilarity, teacherLogits } from './train/distill.js';
 export { TorchRanker } from './train/torch-ranker.js';
 export { writeModelFolder, copyTokenizerFrom } from './models/model-writer.js';
 export { createServer, type ServeOptions, type RunningServer } from './serve/server.js';
+export { LlmListwiseRanker, type LlmListwiseOptions, type LlmRankedResults, type LlmRankReport, type LlmWindowReport } from './rank/llm/listwise-ranker.js';
+export { ProviderError, type ChatProvider, type ChatRequest, type JsonSchema } from './rank/llm/chat-provider.js';
+export { OpenAICompatibleProvider, resolveEndpoint, OPENROUTER_BASE_URL, OPENROUTER_DEFAULT_MODEL, type OpenAICompatibleOptions } from './rank/llm/openai-compatible.js';
+export { LlamaCppProvider, findDefaultGguf, type LlamaCppOptions } from './rank/llm/llama-cpp.js';
+export { parseLlmSpec, createChatProvider, defaultLlmSpec, type LlmSpec } from './rank/llm/provider-spec.js';
+export { RANKING_SCHEMA, rankingSchema } from './rank/llm/ranking-schema.js';
+export { buildRankingPrompt, sanitizeForPrompt, type RankingPrompt } from './rank/llm/ranking-prompt.js';
+export { parseRankingAnswer, validateRanking, type RankingRepairs, type ValidatedRanking } from './rank/llm/ranking-answer.js';
+export { slidingWindows, rankWithSlidingWindow, type Window } from './rank/llm/sliding-window.js';
+export { Retrier, backoffDelay, type RetryOptions } from './rank/llm/retry.js';
+export { Funnel, funnelTable, describeLlm, type FunnelResult, type StageReport, type FunnelRunOptions } from './pipeline/funnel.js';
+export { RetrieverStage, type RetrieverStageOptions } from './pipeline/retriever-stage.js';
+export { RankerStage, type RankerStageOptions } from './pipeline/ranker-stage.js';
+export type { Candidate, FunnelStage, StageRun } from './pipeline/stage.js';
+export { countTiers, RELEVANCE_TIERS, type RelevanceTier, type TierCounts } from './pipeline/tiers.js';
+export { parseStageSpecs, STAGE_KINDS, type StageKind, type StageSpec } from './pipeline/stage-spec.js';
+export { buildFunnel, type BuildFunnelOptions, type FunnelSetup } from './pipeline/build-funnel.js';
+export type { IndexedDocument, RetrievedDocument, Retriever, SearchMode, SearchOptions } from './retrieve/retriever.js';
+export { LanceDbRetriever, type LanceDbOpenOptions, type LanceDbSearchOptions } from './retrieve/lancedb.js';
+export { readLanceManifest, lanceManifestPath, DEFAULT_LANCE_TABLE, type LanceIndexManifest } from './retrieve/lance-manifest.js';
+export { PostgresRetriever, type PostgresRetrieverOptions, type ExistingTable } from './retrieve/postgres.js';
+export { reciprocalRankFusion, DEFAULT_RRF_K, type FusedItem } from './retrieve/rrf.js';
+export { readCorpus, documentFromJson } from './retrieve/corpus.js';
+export { TokenIndex, type IndexDocument, type TokenIndexOptions, type SearchOptions as TokenSearchOptions, type SearchHit as TokenSearchHit, type SearchResult as TokenSearchResult } from './rank/late-interaction/token-index.js';
+export { maxSim, maxSimScores, maxSimScoresWith, MaxSimScorer, type MaxSimKernel, type TokenMatrix, type TokenBlock } from './rank/late-interaction/maxsim.js';
+export { createDotEngine, type DotEngine, type DotEngineName } from './rank/late-interaction/dot-engine.js';
+export { encodeTokens as encodeTokenVectors, decodeTokens as decodeTokenVectors, toFloat16Bits, type TokenEncoding } from './rank/late-interaction/compact-vectors.js';
+export { loadLateInteractionEncoder, SentenceTokenEncoder, isColBertFolder, DEFAULT_LATE_INTERACTION_ENCODER, type LateInteractionEncoder } from './rank/late-interaction/encoder.js';
+export { ColBertEncoder, readColBertSettings, type ColBertSettings } from './rank/late-interaction/colbert.js';
+export { createFixtureColBert, type ColBertFixtureOptions } from './rank/late-interaction/colbert-fixture.js';
+export { LateInteractionRanker } from './rank/late-interaction/ranker.js';
+export { loadRankerOrLateInteraction } from './rank/late-interaction/load.js';
+export { percentile, summarizeLatencies, collectServiceTimes, formatPercentileRows, type LatencySummary } from './eval/latency.js';
+export { simulateQueue, simulateLevels, theoreticalMeanWaitMs, parseServiceTimes, formatQueueLevels, type QueueLevelResult, type ArrivalProcess } from './eval/queue-simulation.js';
+export { runLoadTest, type LoadTestResult } from './eval/load-test.js';
+export { profileService, formatRealLoad, type ServiceProfile, type ProfileOptions } from './eval/latency-profile.js';
+export { latencyReportHtml, writeLatencyReport, type LatencyReport } from './eval/report-svg.js';
+export { compareRankings, agreementOfScores, formatAgreement, type AgreementReport } from './eval/late-interaction-agreement.js';
+export { storageError, storageErrorOfTokens, formatStorageError, type StorageError } from './eval/compact-storage-error.js';
+export {
+  SemanticCache,
+  DEFAULT_CACHE_THRESHOLD,
+  cacheKey,
+  type SemanticCacheOptions,
+  type LookupResult,
+  type LookupStrategy,
+  type LookupTimings,
+  type CacheMatch,
+  type CacheStats,
+  type StoreOptions,
+  type VetoedCandidate,
+} from './cache/semantic-cache.js';
+export type { CacheStore, CacheCounters, StoredEntry, NewEntry, StoreMeta } from './cache/store.js';
+export { SqliteCacheStore } from './cache/sqlite-store.js';
+export { RedisCacheStore, type RedisStoreOptions } from './cache/redis-store.js';
+export { VectorIndex, type VectorIndexOptions, type Neighbour } from './cache/vector-index.js';
+export { CosineVerifier, CrossEncoderVerifier, type Verifier, type VerifyItem } from './cache/verifier.js';
+export { contradiction, type Guard, type GuardVeto, type GuardRule } from './cache/guards.js';
+export {
+  calibrateThreshold,
+  scorePairs,
+  evaluateThreshold,
+  sweepThresholds,
+  parseLabelledPair,
+  type LabelledPair,
+  type ScoredPair,
+  type ThresholdPoint,
+  type Calibration,
+  type CalibrationObjective,
+} from './cache/calibrate.js';
+export {
+  simulateCache,
+  sweepSimulation,
+  parseSimulationQueries,
+  memoizeEncoder,
+  type SimulationQuery,
+  type SimulationResult,
+  type SimulationRow,
+  type SimulationSummary,
+  type SweepRow,
+} from './cache/simulate.js';

@@ -108,16 +108,21 @@ test('the packaged launcher runs the CLI', async () => {
   assert.match(stdout, /fixture-model/);
 });
 
-test('the quick start (no command) reranks the bundled example with USE Lite, offline', async () => {
+test('the quick start (no command): two-stage search over our documents, hybrid retrieval then the built-in cross-encoder', async () => {
   const text = await ok();
-  const rows = text.split('\n').filter((l) => l.startsWith('#'));
-  assert.equal(rows.length, 10);
-  assert.match(rows[0], /^#1 \(score 0\.\d{4}\) \[was #\d\] .*\[relevant\]$/);
-  const found = /(\d) of the 5 relevant documents in the top 5/.exec(text);
-  assert.ok(found && Number(found[1]) >= 3, text);
+  assert.match(text, /^hybrid +20 +/m, 'the first stage keeps 20');
+  assert.match(text, /^cross-encoder +5 +/m, 'the reranker keeps 5');
+  const final = text.split('\n').filter((l) => /^#\d \(score 0\.\d{4}\) /.test(l));
+  assert.equal(final.length, 5);
   const json = JSON.parse(await ok('demo', '--json'));
-  assert.equal(json.model, 'use-lite');
-  assert.equal(json.results.length, 10);
+  assert.deepEqual(json.stages.map((s: { name: string }) => s.name), ['hybrid', 'cross-encoder']);
+  assert.equal(json.stages[0].kept.length, 20);
+  assert.deepEqual(json.final, json.stages[1].kept.map((c: { id: string }) => c.id));
+  // Both stages see the relevant documents: the first stage recalls them, the second keeps some in its top 5.
+  assert.ok(json.stages[0].tiers.high >= 4, `first stage recall: ${json.stages[0].tiers.high} of 5`);
+  assert.ok(json.relevantInFinal >= 2, `relevant in the final 5: ${json.relevantInFinal}`);
+  const scores = json.stages[1].kept.map((c: { score: number }) => c.score);
+  assert.deepEqual(scores, [...scores].sort((a: number, b: number) => b - a), 'best first');
 });
 
 test('convert use-lite writes a folder that rerank loads; the built-in use-lite ranks the same way', async () => {

@@ -176,9 +176,10 @@ function checkEval(
   file: string,
   perSplit: number,
   train: { topics: Set<string>; queries: Set<string>; documents: Set<string> },
+  extraFields: Record<string, Kind> = {},
 ): EvalCase[] {
   const { rows, raw } = readStrict(file);
-  checkShape(file, rows, EVAL_SCHEMA);
+  checkShape(file, rows, { ...EVAL_SCHEMA, ...extraFields });
   const cases = rows as unknown as EvalCase[];
   checkNoDuplicates(file, raw, cases.map((c) => [c.query, c.relevant, c.distractor]));
   assert.equal(cases.length, 2 * perSplit, `${file}: number of cases`);
@@ -246,9 +247,13 @@ interface LabelledRow {
   topic: string;
 }
 
-function readLabelled(file: string): LabelledRow[] {
+/**
+ * `lexicalNegatives`: `all` — every negative shares a content word with its query; `closest` — at least the closer
+ * of a query's negatives does (a set may also hold purely semantic distractors, such as chickpeas for "aquafaba").
+ */
+function readLabelled(file: string, extraFields: Record<string, Kind> = {}, lexicalNegatives: 'all' | 'closest' = 'all'): LabelledRow[] {
   const { rows, raw } = readStrict(file);
-  checkShape(file, rows, { query: 'string', document: 'string', label: 'label', topic: 'string' });
+  checkShape(file, rows, { query: 'string', document: 'string', label: 'label', topic: 'string', ...extraFields });
   const labelled = rows as unknown as LabelledRow[];
   checkNoDuplicates(file, raw, labelled.map((r) => [r.query, r.document]));
   labelled.forEach((r, i) => {
@@ -267,10 +272,11 @@ function readLabelled(file: string): LabelledRow[] {
   }
   const docs = labelled.map((r) => r.document);
   assert.equal(new Set(docs).size, docs.length, `${file}: a document text is used twice`);
-  checkHardNegatives(
-    file,
-    labelled.flatMap((r, i) => (r.label === 0 ? [{ where: `${file}:${i + 1}`, query: r.query, doc: r.document }] : [])),
+  const negatives = labelled.flatMap((r, i) => (r.label === 0 ? [{ where: `${file}:${i + 1}`, query: r.query, doc: r.document }] : []));
+  const closest = [...countBy(negatives, (n) => n.query).values()].map((ns) =>
+    ns.reduce((best, n) => (shared(n.query, n.doc).length > shared(best.query, best.doc).length ? n : best)),
   );
+  checkHardNegatives(file, lexicalNegatives === 'all' ? negatives : closest);
   const pos = labelled.filter((r) => r.label === 1).map((r) => r.document);
   const neg = labelled.filter((r) => r.label === 0).map((r) => r.document);
   checkLengths(file, pos, neg);
@@ -394,6 +400,32 @@ test('cybersecurity/eval.jsonl: 15 seen (one per training topic) + 15 unseen cas
   assert.deepEqual(new Set(cases.filter((c) => c.split === 'seen').map((c) => c.topic)), index.topics, 'every training topic has a seen case');
   for (const c of cases) assert.ok(c.topic.includes(' vs '), `topic "${c.topic}" should name the confusable pair`);
   checkDocumented('cybersecurity', ['cybersecurity/train.jsonl', 'cybersecurity/eval.jsonl'], [...index.topics, ...cases.map((c) => c.topic)]);
+});
+
+// --- The built-in reranker's data (several domains, BCE) ------------------------------------------------------------
+
+const RERANKER_DOMAINS = ['health', 'cooking', 'travel', 'personal-finance', 'software', 'home-and-diy', 'science-and-nature', 'consumer-tech-support'];
+
+test('reranker/train.jsonl: 8 domains x 8 topics x 3 queries, each query one answer and two hard distractors', () => {
+  const rows = readLabelled('reranker/train.jsonl', { domain: 'string' }, 'closest') as Array<LabelledRow & { domain: string }>;
+  assert.equal(rows.length, 576);
+  assert.deepEqual(new Set(rows.map((r) => r.domain)), new Set(RERANKER_DOMAINS));
+  const byQuery = countBy(rows, (r) => r.query);
+  assert.equal(byQuery.size, 192, 'queries');
+  for (const [query, lines] of byQuery) {
+    assert.deepEqual(lines.map((r) => r.label).sort(), [0, 0, 1], `"${query}": one relevant document and two distractors`);
+  }
+  for (const [domain, lines] of countBy(rows, (r) => r.domain)) assert.equal(new Set(lines.map((r) => r.topic)).size, 8, `${domain}: topics`);
+});
+
+test('reranker/eval.jsonl: 32 seen + 32 unseen cases, 4 each per domain, new text, hard distractors', () => {
+  const train = readLabelled('reranker/train.jsonl', { domain: 'string' }, 'closest');
+  const cases = checkEval('reranker/eval.jsonl', 32, trainIndex(train), { domain: 'string' }) as Array<EvalCase & { domain: string }>;
+  for (const [domain, inDomain] of countBy(cases, (c) => c.domain)) {
+    assert.ok(RERANKER_DOMAINS.includes(domain), `unknown domain ${domain}`);
+    assert.equal(inDomain.filter((c) => c.split === 'unseen').length, 4, `${domain}: unseen cases`);
+  }
+  checkDocumented('reranker', ['reranker/train.jsonl', 'reranker/eval.jsonl'], []);
 });
 
 // --- The check itself ----------------------------------------------------------------------------------------------

@@ -1,11 +1,18 @@
 import { Command, CommanderError } from 'commander';
+import { registerCache } from './commands/cache.js';
+import { registerBuildDefaultReranker } from './commands/build-default-reranker.js';
 import { registerCompare } from './commands/compare.js';
 import { registerConvert } from './commands/convert.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerFixtureModel } from './commands/fixture-model.js';
+import { registerIndex } from './commands/index.js';
+import { registerFunnel } from './commands/funnel.js';
 import { registerRerank } from './commands/rerank.js';
 import { registerServe } from './commands/serve.js';
+import { registerSimulateQueue } from './commands/simulate-queue.js';
+import { registerLateInteraction } from './commands/late-interaction.js';
+import { registerProfile } from './commands/profile.js';
 import { registerTokenize } from './commands/tokenize.js';
 import { registerTrain } from './commands/train.js';
 
@@ -25,6 +32,13 @@ registerTokenize(program);
 registerFixtureModel(program);
 registerConvert(program);
 registerServe(program);
+registerBuildDefaultReranker(program);
+registerCache(program);
+registerIndex(program);
+registerFunnel(program);
+registerSimulateQueue(program);
+registerLateInteraction(program);
+registerProfile(program);
 
 const args = process.argv.slice(2);
 try {

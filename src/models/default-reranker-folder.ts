@@ -16,7 +16,9 @@ export const DEFAULT_RERANKER_EVAL_FILE = join(DATASETS, 'reranker', 'eval.jsonl
 export const DEFAULT_RERANKER_RECIPE = {
   base: 'use-lite',
   loss: 'bce',
-  epochs: 4,
+  /** See src/train/augment-pairs.ts: what the hard-negative data alone cannot teach. */
+  augment: { easyNegativesPerQuery: 8, positiveCopies: 2, siblingLabel: 0.6, seed: 5 },
+  epochs: 3,
   batchSize: 16,
   learningRate: 1e-4,
   warmupRatio: 0.1,

@@ -1,6 +1,6 @@
 /**
  * The built-in reranker: a cross-encoder on the pretrained USE Lite backbone, fine-tuned with BCE by our own trainer
- * on our own multi-domain data (datasets/reranker/). Its weights are too large for the repository (about 28 MB of
+ * on our own multi-domain data (datasets/reranker/, augmented as src/train/augment-pairs.ts explains). Its weights are too large for the repository (about 28 MB of
  * float32), so it is built on first use, deterministically (fixed seed and data), into the model cache; the folder
  * name carries a hash of the recipe and the data, so editing either builds a fresh one instead of reusing a stale one.
  */
@@ -14,8 +14,10 @@ import {
 } from '../models/default-reranker-folder.js';
 import { exists } from '../util/fs.js';
 import { readJsonLines } from '../util/jsonl.js';
+import { augmentPairs } from './augment-pairs.js';
 import { fineTune } from './fine-tune.js';
 import { BinaryCrossEntropyLoss, type LabelledPair } from './losses/binary-cross-entropy.js';
+import { stringField } from './losses/loss.js';
 import { resolveTrainingConfig, type TrainingConfig } from './training-config.js';
 
 export interface BuildDefaultRerankerOptions {
@@ -44,11 +46,13 @@ export async function ensureDefaultReranker(options: BuildDefaultRerankerOptions
   const dir = options.outputDir ?? (await defaultRerankerFolder());
   if (!options.force && (await exists(join(dir, 'onnx', 'model.onnx')))) return { dir, built: false, seconds: 0, steps: 0 };
   const loss = new BinaryCrossEntropyLoss();
-  const examples = (await readJsonLines(DEFAULT_RERANKER_TRAIN_FILE, 'reranker/train.jsonl')).map(({ line, value }) =>
-    loss.parseExample(value, `${DEFAULT_RERANKER_TRAIN_FILE}:${line}`),
-  );
+  const pairs = (await readJsonLines(DEFAULT_RERANKER_TRAIN_FILE, 'reranker/train.jsonl')).map(({ line, value }) => {
+    const where = `${DEFAULT_RERANKER_TRAIN_FILE}:${line}`;
+    return { ...loss.parseExample(value, where), topic: stringField(value, 'topic', where) };
+  });
+  const { base, loss: _loss, augment, ...settings } = DEFAULT_RERANKER_RECIPE;
+  const examples = augmentPairs(pairs, augment);
   const evalCases = await readPairwiseCases(DEFAULT_RERANKER_EVAL_FILE);
-  const { base, loss: _loss, ...settings } = DEFAULT_RERANKER_RECIPE;
   const config: TrainingConfig = resolveTrainingConfig({ ...settings, outputDir: dir, threads: options.threads });
   const result = await fineTune<LabelledPair>({
     base,

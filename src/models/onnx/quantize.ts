@@ -14,8 +14,16 @@ export interface QuantizedMatrix {
 }
 
 /**
- * Quantises a torch nn.Linear weight stored [out, in] and returns it transposed to [in, out]. The range is
- * [-127, 127] rather than [-128, 127] so that negating a column never overflows and the scale stays symmetric.
+ * Weights use 7 bits, [-63, 63] (onnxruntime's `reduce_range`). On CPUs without VNNI (AVX2 only) onnxruntime's u8 x s8
+ * kernel adds pairs of products in saturating int16 (vpmaddubsw): with full-range weights and activations those pairs
+ * overflow, and USE Lite's int8 sentence vectors fell to cosine 0.94 against fp32 on such a machine. With 7-bit
+ * weights no pair can overflow (2 x 255 x 63 < 32767); VNNI machines lose one bit of weight precision.
+ */
+export const WEIGHT_QMAX = 63;
+
+/**
+ * Quantises a torch nn.Linear weight stored [out, in] and returns it transposed to [in, out]. The range is symmetric,
+ * [-WEIGHT_QMAX, WEIGHT_QMAX], so that negating a column never overflows.
  */
 export function quantizeLinearWeight(weight: Float32Array, out: number, inp: number): QuantizedMatrix {
   if (weight.length !== out * inp) throw new Error(`quantize: weight has ${weight.length} values, expected ${out}x${inp}`);
@@ -26,12 +34,12 @@ export function quantizeLinearWeight(weight: Float32Array, out: number, inp: num
     const row = o * inp;
     for (let i = 0; i < inp; i++) maxAbs = Math.max(maxAbs, Math.abs(weight[row + i]));
     // An all-zero channel still needs a positive scale; any value gives exact zeros.
-    const scale = maxAbs > 0 ? maxAbs / 127 : 1;
+    const scale = maxAbs > 0 ? maxAbs / WEIGHT_QMAX : 1;
     scales[o] = scale;
     const inv = 1 / scale;
     for (let i = 0; i < inp; i++) {
       const q = Math.round(weight[row + i] * inv);
-      data[i * out + o] = q > 127 ? 127 : q < -127 ? -127 : q;
+      data[i * out + o] = q > WEIGHT_QMAX ? WEIGHT_QMAX : q < -WEIGHT_QMAX ? -WEIGHT_QMAX : q;
     }
   }
   return { data, scales, zeroPoints: new Int8Array(out), rows: inp, cols: out };

@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import { readAgreementQueries } from '../../eval/late-interaction-agreement.js';
+import { formatPercentileRows, type LatencySummary } from '../../eval/latency.js';
+import { formatRealLoad, profileService, type ServiceProfile } from '../../eval/latency-profile.js';
+import { ARRIVAL_PROCESSES, formatQueueLevels, type ArrivalProcess } from '../../eval/queue-simulation.js';
+import { writeLatencyReport } from '../../eval/report-svg.js';
+import { loadRankerOrLateInteraction } from '../../rank/late-interaction/load.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { createProgress } from '../../util/progress.js';
+import { readDocuments } from '../input.js';
+import { oneOf, positiveInt, printJson } from '../options.js';
+import { DEFAULT_QPS_LEVELS, levelJson, positiveNumberList } from './simulate-queue.js';
+
+export function summaryJson(s: LatencySummary) {
+  return { p50: s.p50, p95: s.p95, p99: s.p99, p999: s.p999, max: s.max, mean: s.mean };
+}
+
+export function profileJson(profile: ServiceProfile) {
+  return {
+    model: profile.name,
+    index_ms: profile.indexMs,
+    samples: profile.serviceMs.length,
+    service_ms: summaryJson(profile.service),
+    service_times_ms: profile.serviceMs,
+    simulation: Object.fromEntries(profile.queues.map((q) => [q.arrivals, q.levels.map(levelJson)])),
+    real_load: profile.realLoad.map(({ measured, simulated }) => ({
+      qps: measured.qps,
+      arrivals: measured.arrivals,
+      requests: measured.requests,
+      measured: { ...summaryJson(measured.response), mean_wait_ms: measured.meanWaitMs, busy_share: measured.busyShare },
+      simulated: levelJson(simulated),
+    })),
+  };
+}
+
+/** Everything a profile prints: service-time percentiles, the QPS tables, real load against simulation. */
+export function formatProfiles(profiles: readonly ServiceProfile[], requests: number): string {
+  const out: string[] = [];
+  out.push(`LATENCY PROFILING\nRaw processing time (${profiles.map((p) => `${p.serviceMs.length} samples`).join(', ')}):`);
+  out.push(formatPercentileRows(profiles.map((p) => ({ name: p.name, summary: p.service }))));
+  for (const [i, queue] of profiles[0].queues.entries()) {
+    out.push(
+      `\nQPS SIMULATION (single-server queue, ${requests} requests per level, ${queue.arrivals} arrivals)\n` +
+        'Response time = queue wait + processing time.\n\n' +
+        formatQueueLevels(profiles.map((p) => ({ name: p.name, levels: p.queues[i].levels }))),
+    );
+  }
+  const real = profiles.filter((p) => p.realLoad.length > 0);
+  if (real.length > 0) out.push(`\nREAL LOAD vs SIMULATION (open-loop generator, one worker, FIFO)\n\n${real.map(formatRealLoad).join('\n\n')}`);
+  return out.join('\n');
+}
+
+export function registerProfile(program: Command): void {
+  program
+    .command('profile')
+    .description('Measure a ranking service: service-time percentiles, a QPS simulation, optionally real load')
+    .requiredOption('--model <model>', 'a reranker (folder, hub id, "use-lite") or late-interaction:<encoder>')
+    .requiredOption('--queries <file>', 'queries: .jsonl ({"query"} per line) or .txt (one per line); used round-robin')
+    .requiredOption('--docs <file>', 'documents every request ranks: .txt or .jsonl ({"text"} per line)')
+    .option('--samples <n>', 'timed requests', positiveInt('--samples'), 100)
+    .option('--qps <list>', 'simulated request rates', positiveNumberList('--qps'), DEFAULT_QPS_LEVELS)
+    .option('--arrivals <process>', 'fixed, poisson or both', oneOf('--arrivals', ['fixed', 'poisson', 'both'] as const), 'both')
+    .option('--requests <n>', 'simulated requests per level', positiveInt('--requests'), 1000)
+    .option('--seed <n>', 'seed for the simulation and the real load', Number, 1)
+    .option('--real-load <list>', 'also run real open-loop load at these rates', positiveNumberList('--real-load'))
+    .option('--real-requests <n>', 'requests per real-load level', positiveInt('--real-requests'), 100)
+    .option('--real-arrivals <process>', 'fixed or poisson', oneOf('--real-arrivals', ARRIVAL_PROCESSES), 'poisson')
+    .option('--save-samples <file>', 'write the service times (ms, one per line) for simulate-queue --service-ms')
+    .option('--report <file>', 'write an HTML report with inline SVG charts')
+    .option('--dtype <dtype>', 'fp32 or int8', oneOf('--dtype', ['fp32', 'int8'] as const), 'fp32')
+    .option('--threads <n>', 'inference threads', positiveInt('--threads'))
+    .option('--json', 'print {"model","service_ms","simulation":{"fixed":[...],"poisson":[...]},"real_load":[...]}')
+    .action(async (opts) => {
+      if (!Number.isFinite(opts.seed)) throw new Error(`--seed: expected a number, got ${JSON.stringify(opts.seed)}`);
+      const queries = (await readAgreementQueries(opts.queries, '--queries')).map((q) => q.query);
+      const documents = (await readDocuments(opts.docs)).map((d) => d.text);
+      const ranker = await loadRankerOrLateInteraction(opts.model, { dtype: opts.dtype, threads: opts.threads });
+      const arrivals: ArrivalProcess[] = opts.arrivals === 'both' ? ['fixed', 'poisson'] : [opts.arrivals];
+      const progress = createProgress({ total: opts.samples, label: 'profiling', enabled: !opts.json });
+      let reported = 0;
+      try {
+        const profile = await profileService(ranker, queries, documents, {
+          samples: opts.samples,
+          qpsLevels: opts.qps,
+          arrivals,
+          requests: opts.requests,
+          seed: opts.seed,
+          realLoad: opts.realLoad ? { qps: opts.realLoad, requests: opts.realRequests, arrivals: opts.realArrivals } : undefined,
+          onSample: (done) => {
+            progress.tick(done - reported);
+            reported = done;
+          },
+        });
+        progress.done();
+        if (opts.saveSamples) await writeFileAtomic(opts.saveSamples, `${profile.serviceMs.map((s) => s.toFixed(3)).join('\n')}\n`);
+        if (opts.report) {
+          await writeLatencyReport(opts.report, {
+            title: `Latency profile: ${profile.name}`,
+            latency: [{ name: profile.name, summary: profile.service }],
+            queues: profile.queues.map((q) => ({ arrivals: q.arrivals, systems: [{ name: profile.name, levels: q.levels }] })),
+          });
+        }
+        if (opts.json) printJson(profileJson(profile));
+        else process.stdout.write(`Model: ${profile.name}\n${formatProfiles([profile], opts.requests)}\n${opts.report ? `\nwrote ${opts.report}\n` : ''}`);
+      } finally {
+        await ranker.dispose?.();
+      }
+    });
+}

@@ -1,0 +1,92 @@
+import type { LlmRankReport } from '../rank/llm/listwise-ranker.js';
+import type { IndexedDocument } from '../retrieve/retriever.js';
+import { RetrieverStage } from './retriever-stage.js';
+import type { Candidate, FunnelStage } from './stage.js';
+import { countTiers, tierOf, type TierCounts } from './tiers.js';
+
+export interface StageReport {
+  name: string;
+  k: number;
+  /** What the stage kept, best first, with its score under this stage. */
+  kept: Candidate[];
+  /** Wall time of the stage in milliseconds. */
+  ms: number;
+  /** Present when every candidate the funnel saw carries a `metadata.tier` label. */
+  tiers?: TierCounts;
+  llm?: LlmRankReport;
+}
+
+export interface FunnelResult {
+  query: string;
+  stages: StageReport[];
+  /** The last stage's candidates: the funnel's answer. */
+  final: Candidate[];
+  totalMs: number;
+}
+
+export interface FunnelRunOptions {
+  /** The candidates of the first stage when it is a ranker (e.g. a bi-encoder over a whole small corpus). */
+  documents?: readonly IndexedDocument[];
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs stages in order, each narrowing the previous stage's candidates to its own `k`, and reports what every stage
+ * kept and how long it took. Only a retriever may find candidates by itself, so it can only come first.
+ */
+export class Funnel {
+  readonly stages: readonly FunnelStage[];
+
+  constructor(stages: readonly FunnelStage[]) {
+    if (stages.length === 0) throw new Error('stages: expected at least one stage');
+    stages.forEach((stage, i) => {
+      if (i > 0 && stage instanceof RetrieverStage) throw new Error(`stages[${i}] "${stage.name}": a retriever stage can only be the first stage`);
+    });
+    this.stages = stages;
+  }
+
+  async run(query: string, options: FunnelRunOptions = {}): Promise<FunnelResult> {
+    if (typeof query !== 'string' || query.trim() === '') throw new Error('query: expected a non-empty string');
+    const started = performance.now();
+    let candidates: Candidate[] | undefined = options.documents?.map((d) => ({ id: d.id, text: d.text, score: 0, ...(d.metadata ? { metadata: d.metadata } : {}) }));
+    const reports: StageReport[] = [];
+    let labelled = candidates === undefined || candidates.every((c) => tierOf(c) !== undefined);
+    for (const stage of this.stages) {
+      const t0 = performance.now();
+      const run = await stage.run(query, candidates, options.signal);
+      const ms = performance.now() - t0;
+      // A stage may reorder and cut, never invent: the funnel keeps the promise of "at most k".
+      const kept = run.kept.slice(0, stage.k);
+      labelled &&= kept.every((c) => tierOf(c) !== undefined);
+      reports.push({ name: stage.name, k: stage.k, kept, ms, ...(run.llm ? { llm: run.llm } : {}) });
+      candidates = kept;
+    }
+    if (labelled) for (const report of reports) report.tiers = countTiers(report.kept);
+    return { query, stages: reports, final: candidates ?? [], totalMs: performance.now() - started };
+  }
+}
+
+/** Headers and rows of the article's per-stage table; `table()` in the CLI's format module prints them. */
+export function funnelTable(result: FunnelResult): { headers: string[]; rows: Array<Array<string | number>> } {
+  const withTiers = result.stages.every((s) => s.tiers);
+  const headers = ['stage', 'kept', ...(withTiers ? ['high', 'partial', 'distractor', 'noise', 'precision', 'high+partial'] : []), 'ms', 'llm'];
+  const rows = result.stages.map((s) => {
+    const t = s.tiers;
+    const tierCells = t ? [t.high, t.partial, t.distractor, t.noise, percent(t.precision), percent(t.lenientPrecision)] : [];
+    return [s.name, s.kept.length, ...tierCells, Math.round(s.ms), s.llm ? describeLlm(s.llm) : ''];
+  });
+  return { headers, rows };
+}
+
+/** One line on how an LLM stage went: fine, repaired, or failed and kept the previous order. */
+export function describeLlm(report: LlmRankReport): string {
+  const parts = [`${report.windows.length} call${report.windows.length === 1 ? '' : 's'}`];
+  if (report.retries > 0) parts.push(`${report.retries} retr${report.retries === 1 ? 'y' : 'ies'}`);
+  if (report.repairedWindows > 0) parts.push(`${report.repairedWindows} repaired`);
+  if (report.failedWindows > 0) parts.push(`${report.failedWindows} failed, previous order kept (${report.failure})`);
+  return parts.join(', ');
+}
+
+function percent(value: number): string {
+  return Number.isNaN(value) ? 'n/a' : `${Math.round(value * 100)}%`;
+}

@@ -1,0 +1,29 @@
+import type { LlmRankReport } from '../rank/llm/listwise-ranker.js';
+
+/** A document moving through the funnel, with the score the last stage gave it. */
+export interface Candidate {
+  id: string;
+  text: string;
+  score: number;
+  /** Carried from the corpus unchanged (e.g. `tier` labels). */
+  metadata?: Record<string, unknown>;
+}
+
+export interface StageRun {
+  /** What the stage keeps, best first: at most its `k`. */
+  kept: Candidate[];
+  /** For an LLM stage: windows, retries, repairs and any failure. */
+  llm?: LlmRankReport;
+}
+
+/** One step of a funnel: narrows the previous stage's candidates (or, first, finds them) to its `k` best. */
+export interface FunnelStage {
+  readonly name: string;
+  readonly k: number;
+  /** `candidates` is undefined for the first stage when the funnel was given no documents. */
+  run(query: string, candidates: readonly Candidate[] | undefined, signal?: AbortSignal): Promise<StageRun>;
+}
+
+export function checkStageK(k: number, name: string): void {
+  if (!Number.isInteger(k) || k < 1) throw new Error(`stage "${name}": k: expected a positive integer, got ${k}`);
+}

@@ -1,0 +1,34 @@
+/** A JSON schema, as plain data (the subset chat APIs and llama.cpp grammars accept). */
+export type JsonSchema = Record<string, unknown>;
+
+export interface ChatRequest {
+  system: string;
+  user: string;
+  /** The answer must be JSON valid under this schema; providers enforce it where the backend can. */
+  schema: JsonSchema;
+  /** A short name for the schema (OpenAI's `json_schema.name`). */
+  schemaName?: string;
+  /** Aborts the request (time-outs, caller cancellation). */
+  signal?: AbortSignal;
+}
+
+/** Anything that can answer one system + user prompt with text: a hosted API, a local server, an in-process model. */
+export interface ChatProvider {
+  readonly name: string;
+  complete(request: ChatRequest): Promise<string>;
+  dispose?(): Promise<void>;
+}
+
+/**
+ * A provider failure that says whether trying again can help: a 5xx, 429 or dropped connection can; a 401, a
+ * malformed request or a prompt longer than the model's context cannot.
+ */
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}

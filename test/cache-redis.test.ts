@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RedisCacheStore } from '../src/cache/redis-store.js';
+import { SemanticCache } from '../src/cache/semantic-cache.js';
+import { loadSentenceEncoder } from '../src/models/load-encoder.js';
+import type { SentenceEncoder } from '../src/models/sentence-encoder.js';
+import { startRedis, type RedisServer } from './helpers/redis.js';
+
+let encoder: SentenceEncoder;
+let redis: RedisServer;
+before(async () => {
+  [encoder, redis] = await Promise.all([loadSentenceEncoder('use-lite'), startRedis()]);
+});
+after(async () => {
+  await encoder?.dispose?.();
+  await redis?.process.stop();
+});
+
+/** Two replicas of one service: separate connections, separate in-process indexes, one shared clock. */
+async function twoReplicas(prefix: string, options: { ttlMs?: number; maxEntries?: number } = {}) {
+  const clock = { now: 5_000_000 };
+  const open = async () =>
+    SemanticCache.open({ encoder, store: await RedisCacheStore.connect(redis.url, { prefix }), now: () => clock.now, ...options });
+  const [a, b] = [await open(), await open()];
+  after(async () => {
+    await a.close();
+    await b.close();
+  });
+  return { a, b, clock };
+}
+
+describe('semantic cache on Redis, shared by replicas', () => {
+  it('a second replica sees entries the first wrote, vectors included', async () => {
+    const { a, b } = await twoReplicas('t1');
+    await a.store('How do I enable two-factor login?', { steps: ['Settings', 'Security', 'Enable'] });
+    await a.store('Cheapest flights from London to Paris next week', { fare: 49 });
+    assert.equal(b.indexedEntries, 0, 'b has not looked yet');
+    const hit = await b.lookup('How can I turn on two-factor login?');
+    assert.equal(hit.hit, true);
+    assert.deepEqual(hit.value, { steps: ['Settings', 'Security', 'Enable'] });
+    assert.equal(b.indexedEntries, 2, 'b tailed both entries into its own index');
+    assert.equal((await b.lookup('How do I disable two-factor login?')).hit, false);
+    assert.equal((await b.lookup('Cheapest flights from Paris to London next week')).hit, false);
+    // And back: what b stores, a finds.
+    await b.store('Where can I download my invoices?', 'Billing > Invoices');
+    assert.equal((await a.lookup('Where can I download my invoices?')).value, 'Billing > Invoices');
+    const stats = await a.stats();
+    assert.deepEqual([stats.entries, stats.hits, stats.misses, stats.stores], [3, 2, 2, 3], 'counters are shared');
+  });
+
+  it('TTL expiry is visible to both', async () => {
+    const { a, b, clock } = await twoReplicas('t2', { ttlMs: 30_000 });
+    await a.store('How do I reset my password?', 'reset link');
+    assert.equal((await b.lookup('How do I reset my password?')).hit, true);
+    clock.now += 30_000;
+    assert.equal((await a.lookup('How do I reset my password?')).hit, false);
+    assert.equal((await b.lookup('How do I reset my password?')).hit, false);
+    await b.store('How do I bake bread?', 'flour, water, salt, yeast');
+    assert.equal((await a.stats()).expirations, 1);
+    assert.equal((await a.stats()).entries, 1);
+  });
+
+  it('LRU eviction by one replica is visible to the other', async () => {
+    const { a, b, clock } = await twoReplicas('t3', { maxEntries: 2 });
+    await a.store('How do I reset my password?', 'A');
+    clock.now += 1000;
+    await a.store('Where can I download my invoices?', 'B');
+    clock.now += 1000;
+    assert.equal((await b.lookup('How do I reset my password?')).hit, true, 'b uses A: now B is least recently used');
+    clock.now += 1000;
+    await b.store('How do I bake bread?', 'C');
+    assert.equal((await a.lookup('Where can I download my invoices?')).hit, false, 'a had B indexed, but it is gone');
+    assert.equal((await a.lookup('How do I reset my password?')).value, 'A');
+    assert.equal((await a.lookup('How do I bake bread?')).value, 'C');
+    const stats = await b.stats();
+    assert.deepEqual([stats.entries, stats.evictions], [2, 1]);
+  });
+
+  it('invalidation by key and of everything reaches the other replica', async () => {
+    const { a, b } = await twoReplicas('t4');
+    await a.store('How do I reset my password?', 'A', { key: 'faq:password' });
+    await a.store('Where can I download my invoices?', 'B');
+    assert.equal((await b.lookup('How do I reset my password?')).hit, true);
+    assert.equal(await a.invalidate('faq:password'), 1);
+    assert.equal((await b.lookup('How do I reset my password?')).hit, false);
+    assert.equal(await b.invalidateAll(), 1);
+    assert.equal((await a.lookup('Where can I download my invoices?')).hit, false);
+    assert.equal((await a.stats()).entries, 0);
+  });
+
+  it('a replica that starts later rebuilds its index from Redis', async () => {
+    const { a } = await twoReplicas('t5');
+    for (const q of ['How do I reset my password?', 'Where can I download my invoices?', 'How do I bake bread?']) await a.store(q, q.length);
+    const late = await SemanticCache.open({ encoder, store: await RedisCacheStore.connect(redis.url, { prefix: 't5' }) });
+    assert.equal(late.indexedEntries, 3);
+    assert.equal((await late.lookup('How do I bake bread?')).value, 'How do I bake bread?'.length);
+    await late.close();
+    // Another prefix is another cache.
+    const other = await SemanticCache.open({ encoder, store: await RedisCacheStore.connect(redis.url, { prefix: 't5-other' }) });
+    assert.equal(other.indexedEntries, 0);
+    await other.close();
+  });
+
+  it('names the server it cannot reach', async () => {
+    await assert.rejects(RedisCacheStore.connect('redis://127.0.0.1:1'), /redis redis:\/\/127\.0\.0\.1:1: cannot connect/);
+  });
+});
