@@ -87,7 +87,7 @@ const USE_LITE_CROSS_ONLY = ['embeddings.token_type_embeddings.weight', 'classif
 /**
  * USE Lite as a bi-encoder (its pretrained form) or as the backbone of a cross-encoder: the pair's segment embedding
  * starts at zero, so before training the cross-encoder's encoder computes exactly the pretrained model's states for
- * the concatenated text, and only the classifier is new.
+ * `<s> query </s> document </s>`, and only the classifier is new.
  */
 async function loadUseLite(name: string, dir: string, target: LossTarget, seed: number): Promise<TrainableModel> {
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as UseLiteConfig;
