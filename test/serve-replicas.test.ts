@@ -13,7 +13,8 @@ import { LanceDbRetriever } from '../src/retrieve/lancedb.js';
 import { ensureDefaultReranker } from '../src/train/default-reranker.js';
 import { ROOT } from './helpers/cli.js';
 import { scratchDir } from './helpers/fixtures.js';
-import { freePort, portOpen, startProcess, type ServerProcess } from './helpers/processes.js';
+import { freePort, startProcess, type ServerProcess } from './helpers/processes.js';
+import { startRedis } from './helpers/redis.js';
 
 const processes: ServerProcess[] = [];
 let replicas: string[] = [];
@@ -47,18 +48,13 @@ before(async () => {
   await retriever.close();
   await encoder.dispose?.();
 
-  const redisPort = await freePort();
-  processes.push(
-    await startProcess('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', work, '--save', '', '--appendonly', 'no'], {
-      what: 'redis-server',
-      ready: () => portOpen(redisPort),
-    }),
-  );
+  const redis = await startRedis();
+  processes.push(redis.process);
 
   for (let i = 0; i < 2; i++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const args = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--index', index, '--cache', `redis://127.0.0.1:${redisPort}`, '--port', String(port), '--threads', '1'];
+    const args = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--index', index, '--cache', redis.url, '--port', String(port), '--threads', '1'];
     processes.push(await startProcess(process.execPath, args, { what: `replica ${i + 1}`, ready: () => healthy(url), timeoutMs: 120_000, cwd: ROOT }));
     replicas.push(url);
   }

@@ -99,17 +99,18 @@ export class SearchService {
     }
   }
 
-  get modes(): readonly SearchMode[] {
-    return this.retriever.modes;
+  /** The mode a request asked for, or the index's best; an error naming `mode` when the index cannot search so. */
+  resolveMode(mode: SearchMode | undefined): SearchMode {
+    const modes = this.retriever.modes;
+    const resolved = mode ?? (modes.includes('hybrid') ? 'hybrid' : 'text');
+    if (!modes.includes(resolved)) throw new Error(`mode: this index supports ${modes.join(', ')}, not "${resolved}"`);
+    return resolved;
   }
 
   async search(request: SearchRequest, score: ScoreTexts): Promise<SearchResponse> {
     const k = request.k ?? 10;
     const candidates = Math.max(request.candidates ?? 50, k);
-    const mode = request.mode ?? (this.retriever.modes.includes('hybrid') ? 'hybrid' : 'text');
-    if (!this.retriever.modes.includes(mode)) {
-      throw new Error(`mode: this index supports ${this.retriever.modes.join(', ')}, not "${mode}"`);
-    }
+    const mode = this.resolveMode(request.mode);
     if (this.cache) {
       const found = await this.cache.lookup(request.query);
       const cached = found.value as CachedSearch | undefined;

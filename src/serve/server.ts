@@ -12,6 +12,7 @@ import { QueueFullError, RequestBatcher, ScoreBatcher, ShuttingDownError } from 
 import { l2normalize } from '../models/vectors.js';
 import { ServerMetrics } from './metrics.js';
 import { cohereRerankBody, openAiEmbeddingsBody, openApiDocument, searchBody, teiEmbedBody, teiRerankBody } from './schemas.js';
+import type { SearchMode } from '../retrieve/retriever.js';
 import { SearchService, type SearchRequest } from './search-service.js';
 
 export interface ServeOptions {
@@ -356,10 +357,13 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
     app.post<{ Body: SearchRequest }>('/search', { schema: { body: searchBody } }, async (request) => {
       const body = request.body;
       if (body.query.trim() === '') throw new HttpError(400, 'query: expected a non-empty query', 'query');
-      if (body.mode !== undefined && !search.modes.includes(body.mode)) {
-        throw new HttpError(400, `mode: this index supports ${search.modes.join(', ')}, not "${body.mode}"`, 'mode');
+      let mode: SearchMode;
+      try {
+        mode = search.resolveMode(body.mode);
+      } catch (error) {
+        throw new HttpError(400, (error as Error).message, 'mode');
       }
-      return search.search(body, (query, texts) => logits(query, 'results', texts, { truncate: true }));
+      return search.search({ ...body, mode }, (query, texts) => logits(query, 'results', texts, { truncate: true }));
     });
   }
 

@@ -6,8 +6,8 @@ import { parseStageSpecs } from '../../pipeline/stage-spec.js';
 import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
 import { readCorpus } from '../../retrieve/corpus.js';
 import type { IndexedDocument } from '../../retrieve/retriever.js';
-import { ensureDefaultReranker } from '../../train/default-reranker.js';
 import { ellipsis, table } from '../format.js';
+import { ensureBuiltIn } from '../load-models.js';
 import { printJson } from '../options.js';
 
 interface QuickstartData {
@@ -46,7 +46,7 @@ export function registerDemo(program: Command): void {
     .option('--json', 'print the funnel as JSON')
     .action(async (opts) => {
       const { query, corpus, relevant } = await demoCorpus();
-      if (opts.model === DEFAULT_RERANKER) await ensureDefaultReranker({ showProgress: !opts.json });
+      await ensureBuiltIn(opts.model, { quiet: opts.json });
       const setup = await buildFunnel({ corpus, stages: parseStageSpecs(opts.stages), reranker: opts.model });
       try {
         const result = await setup.funnel.run(query, { documents: setup.documents });

@@ -4,9 +4,9 @@ import { funnelTable } from '../../pipeline/funnel.js';
 import { parseStageSpecs } from '../../pipeline/stage-spec.js';
 import { defaultLlmSpec, parseLlmSpec } from '../../rank/llm/provider-spec.js';
 import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
-import { ensureDefaultReranker } from '../../train/default-reranker.js';
 import { readCorpus } from '../../retrieve/corpus.js';
 import { ellipsis, table } from '../format.js';
+import { ensureBuiltIn } from '../load-models.js';
 import { nonNegativeInt, positiveInt, printJson } from '../options.js';
 
 /** Without --stages: BM25 then the default reranker, then an LLM when one is available here. */
@@ -37,10 +37,7 @@ export function registerFunnel(program: Command): void {
         throw new Error('--llm: the llm stage needs an LLM: set RANKWISE_LLM_GGUF or OPENROUTER_API_KEY, or pass --llm');
       }
       const corpus = await readCorpus(opts.corpus);
-      // The built-in reranker is trained on first use (about a minute), like the other commands that use it.
-      if (stages.some((s) => s.kind === 'cross-encoder') && (opts.model ?? DEFAULT_RERANKER) === DEFAULT_RERANKER) {
-        await ensureDefaultReranker({ showProgress: !opts.json });
-      }
+      if (stages.some((s) => s.kind === 'cross-encoder')) await ensureBuiltIn(opts.model ?? DEFAULT_RERANKER, { quiet: opts.json });
       const setup = await buildFunnel({
         corpus,
         stages,

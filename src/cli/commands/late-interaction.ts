@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { formatStorageError, storageError } from '../../eval/compact-storage-error.js';
 import { compareRankings, formatAgreement, readAgreementQueries } from '../../eval/late-interaction-agreement.js';
-import { loadRanker, DEFAULT_RERANKER } from '../../rank/load-ranker.js';
+import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
+import { loadRankerForCommand } from '../load-models.js';
 import { TOKEN_ENCODINGS } from '../../rank/late-interaction/compact-vectors.js';
 import { MAXSIM_KERNELS } from '../../rank/late-interaction/maxsim.js';
 import { DEFAULT_LATE_INTERACTION_ENCODER, loadLateInteractionEncoder } from '../../rank/late-interaction/encoder.js';
@@ -121,7 +122,7 @@ export function registerLateInteraction(program: Command): void {
       const documents = (await readDocuments(opts.docs)).map((d) => d.text);
       const queries = await readAgreementQueries(opts.queries, '--queries');
       const late = new LateInteractionRanker(await loadLateInteractionEncoder(opts.model));
-      const reference = await loadRanker(opts.reranker);
+      const reference = await loadRankerForCommand(opts.reranker, { quiet: opts.json });
       const progress = createProgress({ total: queries.length, label: 'comparing', enabled: !opts.json });
       try {
         const indexMs = await late.indexDocuments(documents);

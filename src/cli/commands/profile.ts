@@ -5,6 +5,7 @@ import { formatRealLoad, profileService, type ServiceProfile } from '../../eval/
 import { ARRIVAL_PROCESSES, formatQueueLevels, type ArrivalProcess } from '../../eval/queue-simulation.js';
 import { writeLatencyReport } from '../../eval/report-svg.js';
 import { loadRankerOrLateInteraction } from '../../rank/late-interaction/load.js';
+import { ensureBuiltIn } from '../load-models.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { createProgress } from '../../util/progress.js';
 import { readDocuments } from '../input.js';
@@ -74,6 +75,7 @@ export function registerProfile(program: Command): void {
       if (!Number.isFinite(opts.seed)) throw new Error(`--seed: expected a number, got ${JSON.stringify(opts.seed)}`);
       const queries = (await readAgreementQueries(opts.queries, '--queries')).map((q) => q.query);
       const documents = (await readDocuments(opts.docs)).map((d) => d.text);
+      await ensureBuiltIn(opts.model, { quiet: opts.json, threads: opts.threads });
       const ranker = await loadRankerOrLateInteraction(opts.model, { dtype: opts.dtype, threads: opts.threads });
       const arrivals: ArrivalProcess[] = opts.arrivals === 'both' ? ['fixed', 'poisson'] : [opts.arrivals];
       const progress = createProgress({ total: opts.samples, label: 'profiling', enabled: !opts.json });

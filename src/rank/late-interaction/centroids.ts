@@ -137,19 +137,6 @@ export function probedCentroids(sims: Float32Array, queryTokens: number, count: 
   return probed;
 }
 
-/** Convenience: similarities then probing. */
-export async function probeCentroids(
-  engine: DotEngine,
-  query: Float32Array,
-  queryTokens: number,
-  centroids: Float32Array,
-  count: number,
-  dim: number,
-  probe: number,
-): Promise<Set<number>> {
-  return probedCentroids(await queryCentroidSimilarities(engine, query, queryTokens, centroids, count, dim), queryTokens, count, probe);
-}
-
 /**
  * PLAID's centroid interaction: MaxSim with every document token replaced by its centroid, read from the
  * query-centroid table (no vector is touched). A cheap approximation used to keep only the most promising candidates

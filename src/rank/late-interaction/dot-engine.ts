@@ -8,8 +8,6 @@ import { defaultThreads } from '../../models/session.js';
 import { DataType, makeNode, makeValueInfo, serializeModel } from '../../models/onnx/proto.js';
 
 export type DotEngineName = 'js' | 'onnx';
-export const DOT_ENGINES: readonly DotEngineName[] = ['js', 'onnx'];
-
 export interface DotEngine {
   readonly name: DotEngineName;
   /** `a` is m x dim, `b` is n x dim (row-major); returns m x n. */
