@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAdapt } from './commands/adapt.js';
 import { registerCache } from './commands/cache.js';
 import { registerBuildDefaultReranker } from './commands/build-default-reranker.js';
 import { registerCompare } from './commands/compare.js';
@@ -28,6 +29,7 @@ registerRerank(program);
 registerCompare(program);
 registerEval(program);
 registerTrain(program);
+registerAdapt(program);
 registerTokenize(program);
 registerFixtureModel(program);
 registerConvert(program);

@@ -32,6 +32,14 @@ export function nonNegativeNumber(name: string): (value: string) => number {
   };
 }
 
+export function fraction(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} expects a number from 0 to 1, got "${value}"`);
+    return n;
+  };
+}
+
 export function oneOf<T extends string>(name: string, allowed: readonly T[]): (value: string) => T {
   return (value) => {
     if (!(allowed as readonly string[]).includes(value)) {

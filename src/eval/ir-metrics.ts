@@ -44,11 +44,17 @@ function hitsAtK<Id>(ranking: readonly Id[], relevance: RelevanceLabels<Id>, k: 
   return hits;
 }
 
-/** Gain 2^grade - 1 discounted by log2(position + 1), position 1-based: the Burges et al. form that trec_eval's ndcg and sentence-transformers use. */
-function dcg(grades: readonly number[]): number {
+/**
+ * How a grade becomes a gain: `exponential` is 2^grade - 1 (Burges et al., sentence-transformers' evaluators);
+ * `linear` is the grade itself (trec_eval's and so pytrec_eval's and BEIR's ndcg_cut). Equal for binary labels.
+ */
+export type GainFunction = 'exponential' | 'linear';
+
+/** Gains discounted by log2(position + 1), position 1-based. */
+function dcg(grades: readonly number[], gain: GainFunction): number {
   let sum = 0;
   grades.forEach((grade, i) => {
-    sum += (2 ** grade - 1) / Math.log2(i + 2);
+    sum += (gain === 'linear' ? grade : 2 ** grade - 1) / Math.log2(i + 2);
   });
   return sum;
 }
@@ -57,13 +63,13 @@ function dcg(grades: readonly number[]): number {
  * nDCG@k: DCG of the first k ranked documents over the DCG of the best possible first k, built from every judged
  * document (not only the ranked ones). 0 when no document is relevant.
  */
-export function ndcgAtK<Id>(ranking: readonly Id[], relevance: RelevanceLabels<Id>, k: number): number {
+export function ndcgAtK<Id>(ranking: readonly Id[], relevance: RelevanceLabels<Id>, k: number, gain: GainFunction = 'exponential'): number {
   checkK(k, 'ndcgAtK');
   checkRanking(ranking, 'ndcgAtK');
   checkRelevance(relevance, 'ndcgAtK');
-  const ideal = dcg([...relevance.values()].sort((a, b) => b - a).slice(0, k));
+  const ideal = dcg([...relevance.values()].sort((a, b) => b - a).slice(0, k), gain);
   if (ideal === 0) return 0;
-  return dcg(ranking.slice(0, k).map((id) => gradeOf(relevance, id))) / ideal;
+  return dcg(ranking.slice(0, k).map((id) => gradeOf(relevance, id)), gain) / ideal;
 }
 
 /** Reciprocal rank of the first relevant document within the first k; 0 when none is there. */
@@ -76,18 +82,20 @@ export function mrrAtK<Id>(ranking: readonly Id[], relevance: RelevanceLabels<Id
 }
 
 /**
- * Average precision over the whole ranking: the mean, over all relevant documents, of the precision at the position
+ * Average precision over the whole ranking (or its first k): the mean, over all relevant documents, of the precision at the position
  * where each one is found (0 for one never found). Grades count only as relevant or not. 0 when none is relevant.
  * MAP is the mean of this over queries.
  */
-export function averagePrecision<Id>(ranking: readonly Id[], relevance: RelevanceLabels<Id>): number {
+export function averagePrecision<Id>(ranking: readonly Id[], relevance: RelevanceLabels<Id>, k: number = Infinity): number {
+  if (k !== Infinity) checkK(k, 'averagePrecision');
   checkRanking(ranking, 'averagePrecision');
   checkRelevance(relevance, 'averagePrecision');
   const total = relevantCount(relevance);
   if (total === 0) return 0;
   let hits = 0;
   let sum = 0;
-  ranking.forEach((id, i) => {
+  // With a cut-off (trec_eval's map_cut), documents below k earn nothing but the divisor stays every relevant one.
+  ranking.slice(0, k).forEach((id, i) => {
     if (gradeOf(relevance, id) > 0) {
       hits++;
       sum += hits / (i + 1);

@@ -13,6 +13,7 @@ import type { Ranker } from '../rank/results.js';
 import { LanceDbRetriever } from '../retrieve/lancedb.js';
 import type { IndexedDocument, SearchMode } from '../retrieve/retriever.js';
 import { Funnel } from './funnel.js';
+import type { FusionOptions } from '../rank/fusion.js';
 import { RankerStage } from './ranker-stage.js';
 import { RetrieverStage } from './retriever-stage.js';
 import type { FunnelStage } from './stage.js';
@@ -31,6 +32,8 @@ export interface BuildFunnelOptions {
   llmOptions?: LlmListwiseOptions;
   /** A LanceDB folder to keep the index in (reused when it already holds the corpus); default a temporary one. */
   indexDir?: string;
+  /** Fuse the cross-encoder and bi-encoder stages' scores with the stage before them (not the LLM's: it gives no scores). */
+  fuse?: FusionOptions;
 }
 
 export interface FunnelSetup {
@@ -75,7 +78,8 @@ export async function buildFunnel(options: BuildFunnelOptions): Promise<FunnelSe
       }
       const ranker = await createRanker(spec.kind, options, getEncoder);
       if (!(ranker instanceof EncoderRanker && ranker.encoder === encoder)) cleanups.push(async () => ranker.dispose?.());
-      stages.push(new RankerStage(ranker, { k: spec.k, name: spec.kind }));
+      const fuse = options.fuse && stages.length > 0 && spec.kind !== 'llm' ? options.fuse : undefined;
+      stages.push(new RankerStage(ranker, { k: spec.k, name: spec.kind, ...(fuse ? { fuse } : {}) }));
     }
     const firstSearches = SEARCH_MODES[options.stages[0]?.kind] !== undefined;
     return { funnel: new Funnel(stages), ...(firstSearches ? {} : { documents: options.corpus }), close };

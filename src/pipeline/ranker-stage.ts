@@ -1,4 +1,5 @@
 import type { LlmRankedResults } from '../rank/llm/listwise-ranker.js';
+import type { FusionOptions } from '../rank/fusion.js';
 import type { RankedResults, Ranker } from '../rank/results.js';
 import { checkStageK, type Candidate, type FunnelStage, type StageRun } from './stage.js';
 
@@ -6,18 +7,22 @@ export interface RankerStageOptions {
   k: number;
   /** Default: the ranker's name. */
   name?: string;
+  /** Fuse this stage's scores with the previous stage's (which must be scores, higher better), so a weak ranker cannot undo it. */
+  fuse?: FusionOptions;
 }
 
 /** Reorders the previous stage's candidates with any `Ranker` (bi-encoder, cross-encoder, LLM) and keeps the best `k`. */
 export class RankerStage implements FunnelStage {
   readonly name: string;
   readonly k: number;
+  readonly fuse?: FusionOptions;
 
   constructor(
     readonly ranker: Ranker,
     options: RankerStageOptions,
   ) {
     this.k = options.k;
+    this.fuse = options.fuse;
     this.name = options.name ?? ranker.name;
     checkStageK(this.k, this.name);
   }
@@ -28,7 +33,12 @@ export class RankerStage implements FunnelStage {
     const ranked: RankedResults = await this.ranker.rank(
       query,
       candidates.map((c) => c.text),
-      { topK: this.k, returnDocuments: false, signal } as Parameters<Ranker['rank']>[2],
+      {
+        topK: this.k,
+        returnDocuments: false,
+        signal,
+        ...(this.fuse ? { fuse: { ...this.fuse, firstStageScores: candidates.map((c) => c.score) } } : {}),
+      } as Parameters<Ranker['rank']>[2],
     );
     const kept = ranked.results.map((r) => ({ ...candidates[r.index], score: r.score }));
     const llm = (ranked as Partial<LlmRankedResults>).llm;

@@ -7,6 +7,7 @@ import { resolveModel } from '../models/model-folder.js';
 import { useLiteHead } from '../models/use-lite/builtin.js';
 import { CrossEncoder } from './cross-encoder.js';
 import { EncoderRanker } from './encoder-ranker.js';
+import { encoderSignal, HybridRanker, loadBm25Signal, rankerSignal, readHybridConfig, type HybridSignal } from './hybrid-ranker.js';
 import type { Ranker } from './results.js';
 
 export const BUILT_IN_MODELS = [...BUILT_IN_ENCODERS] as const;
@@ -32,6 +33,8 @@ export async function loadRanker(model: string = DEFAULT_RERANKER, options: Bert
     }
     return CrossEncoder.load(dir, { ...options, name: 'default (USE Lite cross-encoder)' });
   }
+  const hybrid = await readHybridConfig(model);
+  if (hybrid) return loadHybridRanker(model, hybrid, options);
   if ((BUILT_IN_ENCODERS as readonly string[]).includes(model) || (await useLiteHead(model)) === 'none') {
     return new EncoderRanker(await loadSentenceEncoder(model, options));
   }
@@ -39,3 +42,24 @@ export async function loadRanker(model: string = DEFAULT_RERANKER, options: Bert
   if (folder.head === 'sequence-classification') return CrossEncoder.load(model, options);
   return new EncoderRanker(await loadSentenceEncoder(model, options));
 }
+
+/** A hybrid model folder (`rankwise adapt` writes them): each signal loaded by the loader of its kind. */
+async function loadHybridRanker(dir: string, config: NonNullable<Awaited<ReturnType<typeof readHybridConfig>>>, options: BertModelLoadOptions): Promise<Ranker> {
+  const signals: Array<{ signal: HybridSignal; weight: number }> = [];
+  try {
+    for (const spec of config.signals) {
+      const target = spec.path !== undefined ? join(dir, spec.path) : spec.model!;
+      let signal: HybridSignal;
+      if (spec.kind === 'bm25') signal = await loadBm25Signal(target);
+      else if (spec.kind === 'encoder') signal = encoderSignal(await loadSentenceEncoder(target, options));
+      else signal = rankerSignal(await loadRanker(target, options));
+      signals.push({ signal, weight: spec.weight });
+    }
+  } catch (error) {
+    for (const { signal } of signals) await signal.dispose();
+    throw error;
+  }
+  return new HybridRanker(dir, signals);
+}
+
+

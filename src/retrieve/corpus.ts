@@ -4,8 +4,12 @@ import type { IndexedDocument } from './retriever.js';
 /**
  * Turns one parsed JSONL object into a document: `id` (string or number, kept as a string) and non-empty `text` are
  * required; every other field (`tier`, `title`, ...) goes into `metadata`. `where` prefixes errors (`docs.jsonl:3`).
+ *
+ * BEIR's corpus lines (`{"_id", "title", "text"}`) are read too: `_id` is the id, and a non-empty title is put in
+ * front of the text (as BEIR's own BM25 and rerankers see it) and kept in `metadata.title`.
  */
 export function documentFromJson(value: Record<string, unknown>, where: string): IndexedDocument {
+  if (value.id === undefined && value._id !== undefined) return documentFromBeirJson(value, where);
   const { id, text, ...rest } = value;
   if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
     throw new Error(`${where}: "id": expected a string or a number, got ${describe(id)}`);
@@ -21,7 +25,7 @@ export function documentFromJson(value: Record<string, unknown>, where: string):
 }
 
 /**
- * Reads a JSONL corpus, one `{"id","text","tier"?, ...}` per line. Errors name file, line and field; an id seen twice
+ * Reads a JSONL corpus (or `.jsonl.gz`), one `{"id","text","tier"?, ...}` or BEIR `{"_id","title","text"}` per line. Errors name file, line and field; an id seen twice
  * is an error naming both lines (an index would silently keep only the last one).
  */
 export async function readCorpus(file: string): Promise<IndexedDocument[]> {
@@ -35,6 +39,21 @@ export async function readCorpus(file: string): Promise<IndexedDocument[]> {
   });
   if (documents.length === 0) throw new Error(`${file}: no documents in it`);
   return documents;
+}
+
+function documentFromBeirJson(value: Record<string, unknown>, where: string): IndexedDocument {
+  const { _id, title, text, ...rest } = value;
+  if (title !== undefined && title !== null && typeof title !== 'string') throw new Error(`${where}: "title": expected a string, got ${describe(title)}`);
+  if (typeof text !== 'string') throw new Error(`${where}: "text": expected a string, got ${describe(text)}`);
+  if (typeof _id !== 'string' && !(typeof _id === 'number' && Number.isFinite(_id))) {
+    throw new Error(`${where}: "_id": expected a string or a number, got ${describe(_id)}`);
+  }
+  if (String(_id) === '') throw new Error(`${where}: "_id": expected a non-empty string, got ""`);
+  const heading = typeof title === 'string' ? title.trim() : '';
+  // Public BEIR corpora hold a few empty documents; they stay (they can be judged) rather than fail the whole file.
+  const joined = heading === '' ? text : `${heading} ${text}`.trim();
+  const metadata = heading === '' ? rest : { ...rest, title: heading };
+  return Object.keys(metadata).length > 0 ? { id: String(_id), text: joined, metadata } : { id: String(_id), text: joined };
 }
 
 function describe(value: unknown): string {

@@ -44,6 +44,8 @@ export const searchBody = {
     k: { type: 'integer', minimum: 1, maximum: 1000 },
     candidates: { type: 'integer', minimum: 1, maximum: 1000 },
     mode: { type: 'string', enum: ['text', 'vector', 'hybrid'] },
+    fuse: { type: 'string', enum: ['rrf', 'linear'] },
+    fuse_weight: { type: 'number', minimum: 0, maximum: 1 },
   },
 } as const;
 

@@ -12,6 +12,7 @@ import type { BertModelLoadOptions } from '../models/bert-model.js';
 import { DEFAULT_ENCODER, loadSentenceEncoder } from '../models/load-encoder.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { sigmoid } from '../rank/cross-encoder.js';
+import { checkFusionOptions, fuseScores, type FusionMethod } from '../rank/fusion.js';
 import { readLanceManifest } from '../retrieve/lance-manifest.js';
 import { LanceDbRetriever } from '../retrieve/lancedb.js';
 import type { SearchMode } from '../retrieve/retriever.js';
@@ -23,6 +24,9 @@ export interface SearchRequest {
   /** First-stage candidates the cross-encoder reranks (default 50). */
   candidates?: number;
   mode?: SearchMode;
+  /** Order by the cross-encoder fused with the first stage (`rrf`, or `linear` with `fuse_weight`, default 0.5). */
+  fuse?: FusionMethod;
+  fuse_weight?: number;
 }
 
 export interface SearchHit {
@@ -32,6 +36,8 @@ export interface SearchHit {
   score: number;
   /** The first stage's score (BM25, cosine or RRF, by mode). */
   retrieval_score: number;
+  /** With `fuse`: the fused score the results are ordered by. */
+  fused_score?: number;
   metadata?: Record<string, unknown>;
 }
 
@@ -58,6 +64,7 @@ interface CachedSearch {
   k: number;
   candidates: number;
   mode: SearchMode;
+  fuse: string | null;
   results: SearchHit[];
 }
 
@@ -111,25 +118,30 @@ export class SearchService {
     const k = request.k ?? 10;
     const candidates = Math.max(request.candidates ?? 50, k);
     const mode = this.resolveMode(request.mode);
+    const fusion = request.fuse ? checkFusionOptions({ method: request.fuse, weight: request.fuse_weight }, 'fuse') : undefined;
+    const fuseKey = fusion ? `${fusion.method}:${fusion.weight}` : null;
     if (this.cache) {
       const found = await this.cache.lookup(request.query);
       const cached = found.value as CachedSearch | undefined;
       // An answer computed with other settings is not this request's answer.
-      if (found.hit && cached && cached.k === k && cached.candidates === candidates && cached.mode === mode) {
+      if (found.hit && cached && cached.k === k && cached.candidates === candidates && cached.mode === mode && (cached.fuse ?? null) === fuseKey) {
         return { query: request.query, results: cached.results, cache: { hit: true, matched_query: found.matched?.query ?? null, score: found.score } };
       }
     }
     const retrieved = await this.retriever.search(request.query, { k: candidates, mode });
     const logits = retrieved.length > 0 ? await score(request.query, retrieved.map((d) => d.text)) : new Float32Array(0);
-    const order = retrieved.map((_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b).slice(0, k);
+    const fused = fusion ? fuseScores(retrieved.map((d) => d.score), logits, fusion) : undefined;
+    const orderBy = fused ?? logits;
+    const order = retrieved.map((_, i) => i).sort((a, b) => orderBy[b] - orderBy[a] || a - b).slice(0, k);
     const results = order.map((i) => ({
       id: retrieved[i].id,
       text: retrieved[i].text,
       score: sigmoid(logits[i]),
       retrieval_score: retrieved[i].score,
+      ...(fused ? { fused_score: fused[i] } : {}),
       ...(retrieved[i].metadata ? { metadata: retrieved[i].metadata } : {}),
     }));
-    if (this.cache) await this.cache.store(request.query, { k, candidates, mode, results } satisfies CachedSearch);
+    if (this.cache) await this.cache.store(request.query, { k, candidates, mode, fuse: fuseKey, results } satisfies CachedSearch);
     return { query: request.query, results, cache: this.cache ? { hit: false, matched_query: null, score: null } : null };
   }
 

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 
+/** A text file's content; a name ending in `.gz` is gunzipped (data sets ship compressed). */
 export async function readText(path: string, what: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    const bytes = await readFile(path);
+    return (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);

@@ -13,7 +13,15 @@ import type { ModelDtype } from '../../models/model-folder.js';
 import { loadRankerForCommand } from '../load-models.js';
 import { createProgress } from '../../util/progress.js';
 import { readJsonLines } from '../input.js';
-import { oneOf, positiveInt, printJson } from '../options.js';
+import { fraction, oneOf, positiveInt, printJson } from '../options.js';
+import { readBeirCollection } from '../../eval/beir-collection.js';
+import { evaluateBeir, FIRST_STAGES, formatTrecRun, type FirstStage } from '../../eval/beir.js';
+import { loadSentenceEncoder } from '../../models/load-encoder.js';
+import { FUSION_METHODS, type FusionMethod } from '../../rank/fusion.js';
+import type { Ranker } from '../../rank/results.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { beirJson, formatBeirReport } from '../format.js';
+import type { Progress } from '../../util/progress.js';
 
 function positiveIntList(name: string): (value: string) => number[] {
   return (value) => {
@@ -106,6 +114,8 @@ export function registerEval(program: Command): void {
       }
     });
 
+  registerEvalBeir(evaluate);
+
   evaluate
     .command('rerank')
     .description('Rank each query\'s documents and report nDCG@k, MRR@k, MAP and recall against relevance labels')
@@ -151,6 +161,89 @@ export function registerEval(program: Command): void {
         }
       } finally {
         await ranker.dispose?.();
+      }
+    });
+}
+
+function modelList(value: string): string[] {
+  const models = value.split(',').map((s) => s.trim());
+  if (models.some((m) => m === '')) throw new InvalidArgumentError(`--model expects comma-separated model names, got "${value}"`);
+  if (new Set(models).size !== models.length) throw new InvalidArgumentError(`--model names a model twice: "${value}"`);
+  return models;
+}
+
+interface BeirFlags extends LoadFlags {
+  data: string;
+  split: string;
+  retriever: FirstStage;
+  depth: number;
+  model?: string[];
+  fuse: FusionMethod;
+  fuseWeight: number;
+  encoder: string;
+  indexDir?: string;
+  maxQueries?: number;
+  run?: string;
+  json?: boolean;
+}
+
+function registerEvalBeir(evaluate: Command): void {
+  evaluate
+    .command('beir')
+    .description('Retrieve then rerank on a BEIR-format collection; report nDCG@10, MRR@10, MAP@100 and recall@100 per system')
+    .requiredOption('--data <dir>', 'folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv (.jsonl.gz also read)')
+    .option('--split <name>', 'which qrels file to evaluate', 'test')
+    .option('--retriever <kind>', 'first stage: bm25 (in memory), vector (cached LanceDB index) or hybrid (both, RRF)', oneOf('--retriever', FIRST_STAGES), 'bm25')
+    .option('--depth <n>', 'candidates taken from the first stage and reranked', positiveInt('--depth'), 100)
+    .option('--model <models>', 'comma-separated rerankers: model folders, hub ids, "default", "use-lite"', modelList)
+    .option('--fuse <method>', 'how each reranker is also fused with the first stage: rrf or linear (z-scores)', oneOf('--fuse', FUSION_METHODS), 'rrf')
+    .option('--fuse-weight <w>', 'share of the reranker in the fusion, 0 to 1', fraction('--fuse-weight'), 0.5)
+    .option('--encoder <model>', 'sentence encoder for the vector and hybrid first stages', 'use-lite')
+    .option('--index-dir <dir>', 'where the vector index is cached (default: under the model cache, by corpus and encoder)')
+    .option('--max-queries <n>', 'evaluate only the first n judged queries', positiveInt('--max-queries'))
+    .option('--run <file>', 'write a TREC run file: the last --model fused with the first stage, or the first stage alone without --model')
+    .option('--dtype <dtype>', 'fp32 or int8', oneOf('--dtype', ['fp32', 'int8'] as const), 'fp32')
+    .option('--threads <n>', 'inference threads', positiveInt('--threads'))
+    .option('--json', 'print {"queries","first_stage","rerankers":{model:{...,"fused"}},"seconds","per_query"}')
+    .action(async (opts: BeirFlags) => {
+      const collection = await readBeirCollection(opts.data, { split: opts.split });
+      const rerankers: Array<{ name: string; ranker: Ranker }> = [];
+      const encoder = opts.retriever === 'bm25' ? undefined : await loadSentenceEncoder(opts.encoder, { dtype: opts.dtype, threads: opts.threads });
+      let progress: Progress | undefined;
+      let stage = '';
+      try {
+        for (const model of opts.model ?? []) {
+          rerankers.push({ name: model, ranker: await loadRankerForCommand(model, { dtype: opts.dtype, threads: opts.threads, quiet: opts.json }) });
+        }
+        const result = await evaluateBeir(collection, {
+          retriever: opts.retriever,
+          depth: opts.depth,
+          rerankers,
+          fuse: { method: opts.fuse, weight: opts.fuseWeight },
+          encoder,
+          indexDir: opts.indexDir,
+          maxQueries: opts.maxQueries,
+          keepRuns: opts.run !== undefined,
+          onProgress: (name, done, total) => {
+            if (name !== stage) {
+              progress?.done();
+              stage = name;
+              progress = createProgress({ total, label: name, enabled: !opts.json });
+            }
+            progress!.tick();
+          },
+        });
+        progress?.done();
+        if (opts.run) {
+          const last = rerankers.at(-1)?.name;
+          const system = last === undefined ? 'first-stage' : `${last}+fused`;
+          await writeFileAtomic(opts.run, formatTrecRun(result.runs![system], `rankwise-${system}`.replace(/[^\w.+-]/g, '_')));
+        }
+        if (opts.json) printJson(beirJson(result));
+        else process.stdout.write(`${formatBeirReport(result)}\n`);
+      } finally {
+        for (const { ranker } of rerankers) await ranker.dispose?.();
+        await encoder?.dispose?.();
       }
     });
 }

@@ -7,7 +7,8 @@ import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
 import { readCorpus } from '../../retrieve/corpus.js';
 import { ellipsis, table } from '../format.js';
 import { ensureBuiltIn } from '../load-models.js';
-import { nonNegativeInt, positiveInt, printJson } from '../options.js';
+import { FUSION_METHODS } from '../../rank/fusion.js';
+import { fraction, nonNegativeInt, oneOf, positiveInt, printJson } from '../options.js';
 
 /** Without --stages: BM25 then the default reranker, then an LLM when one is available here. */
 export function defaultStages(llmAvailable: boolean): string {
@@ -27,6 +28,8 @@ export function registerFunnel(program: Command): void {
     .option('--llm-window <n>', 'most documents per LLM call, longer lists use a sliding window (default 20, 4 for a local GGUF)', positiveInt('--llm-window'))
     .option('--llm-timeout <ms>', 'time-out of one LLM call', positiveInt('--llm-timeout'), 30_000)
     .option('--llm-retries <n>', 'retries of a failed LLM call', nonNegativeInt('--llm-retries'), 2)
+    .option('--fuse <method>', 'fuse the cross-encoder and bi-encoder stages with the stage before them: rrf or linear', oneOf('--fuse', FUSION_METHODS))
+    .option('--fuse-weight <w>', 'share of the reranking stage in the fusion, 0 to 1 (default 0.5)', fraction('--fuse-weight'))
     .option('--index <dir>', 'keep the LanceDB index in this folder and reuse it (default: a temporary folder)')
     .option('--json', 'print {"stages":[{"name","kept":[{"id","score"}],"ms",...}],"final":[ids]}')
     .action(async (opts) => {
@@ -46,6 +49,7 @@ export function registerFunnel(program: Command): void {
         llm,
         llmOptions: { timeoutMs: opts.llmTimeout, retries: opts.llmRetries, ...(opts.llmWindow ? { windowSize: opts.llmWindow } : {}) },
         indexDir: opts.index,
+        ...(opts.fuse ? { fuse: { method: opts.fuse, weight: opts.fuseWeight } } : {}),
       });
       try {
         const result = await setup.funnel.run(opts.query, { documents: setup.documents });

@@ -1,0 +1,149 @@
+/**
+ * A reranker that combines several signals of one (query, document) pair: BM25 against the statistics of the
+ * collection it was adapted to, the cosine of a (possibly adapted) bi-encoder, and optionally a cross-encoder's score.
+ * Each signal is standardised within the candidate list (z-scores) and the results are mixed with fixed weights.
+ *
+ * Why: a small model that reads meaning misses exact matches (names, rare terms) that BM25 gets right, and BM25 misses
+ * paraphrases. Mixing standardised scores keeps how confident each signal is, which reciprocal rank fusion throws
+ * away, and needs no labels. `rankwise adapt` writes such a model folder:
+ *
+ * ```
+ * config.json     {"model_type": "rankwise-hybrid", "signals": [{"kind": "bm25", "path": "bm25.json", "weight": 0.5},
+ *                  {"kind": "encoder", "path": "encoder", "weight": 0.5}]}
+ * bm25.json       the collection's BM25 statistics (document frequencies, average length, k1, b)
+ * encoder/        a sentence-encoder model folder (or "model": "use-lite" for a built-in one)
+ * ```
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SentenceEncoder } from '../models/sentence-encoder.js';
+import { dot } from '../models/vectors.js';
+import { Bm25Scorer, checkBm25Statistics } from '../retrieve/bm25.js';
+import { standardize } from './fusion.js';
+import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from './results.js';
+
+export const HYBRID_MODEL_TYPE = 'rankwise-hybrid';
+
+export type HybridSignalKind = 'bm25' | 'encoder' | 'reranker';
+
+/** One signal as config.json records it: a file or folder inside the model folder (`path`) or a model name (`model`). */
+export interface HybridSignalSpec {
+  kind: HybridSignalKind;
+  weight: number;
+  path?: string;
+  model?: string;
+}
+
+export interface HybridConfig {
+  model_type: typeof HYBRID_MODEL_TYPE;
+  signals: HybridSignalSpec[];
+  /** Free-form record of how the model was made (recipe, data, timings), shown by nothing, kept for people. */
+  adapted?: Record<string, unknown>;
+}
+
+/** A loaded signal: scores every document of a list for a query, higher is better. */
+export interface HybridSignal {
+  readonly kind: HybridSignalKind;
+  readonly name: string;
+  scores(query: string, documents: readonly string[]): Promise<number[]>;
+  dispose(): Promise<void>;
+}
+
+/** Reads and checks `config.json` of a hybrid model folder; undefined when the folder holds another kind of model. */
+export async function readHybridConfig(dir: string): Promise<HybridConfig | undefined> {
+  let raw: string;
+  try {
+    raw = await readFile(join(dir, 'config.json'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let value: Partial<HybridConfig>;
+  try {
+    value = JSON.parse(raw) as Partial<HybridConfig>;
+  } catch (error) {
+    throw new Error(`${join(dir, 'config.json')}: not valid JSON (${(error as Error).message})`);
+  }
+  if (value.model_type !== HYBRID_MODEL_TYPE) return undefined;
+  const where = join(dir, 'config.json');
+  if (!Array.isArray(value.signals) || value.signals.length === 0) throw new Error(`${where}: "signals": expected a non-empty array`);
+  value.signals.forEach((s, i) => {
+    if (!['bm25', 'encoder', 'reranker'].includes(s?.kind)) throw new Error(`${where}: "signals[${i}].kind": expected bm25, encoder or reranker, got ${JSON.stringify(s?.kind)}`);
+    if (typeof s.weight !== 'number' || !Number.isFinite(s.weight)) throw new Error(`${where}: "signals[${i}].weight": expected a number`);
+    if ((s.path === undefined) === (s.model === undefined)) throw new Error(`${where}: "signals[${i}]": give exactly one of "path" (inside the folder) or "model" (a name)`);
+    if (s.path !== undefined && (typeof s.path !== 'string' || s.path.includes('..'))) throw new Error(`${where}: "signals[${i}].path": expected a relative path inside the model folder`);
+    if (s.kind === 'bm25' && s.path === undefined) throw new Error(`${where}: "signals[${i}]": a bm25 signal needs "path" to its statistics file`);
+  });
+  return value as HybridConfig;
+}
+
+export function bm25Signal(scorer: Bm25Scorer): HybridSignal {
+  return { kind: 'bm25', name: 'bm25', scores: async (query, documents) => scorer.score(query, documents), dispose: async () => {} };
+}
+
+export async function loadBm25Signal(file: string): Promise<HybridSignal> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file}: cannot read BM25 statistics (${(error as Error).message})`);
+  }
+  return bm25Signal(new Bm25Scorer(checkBm25Statistics(value, file)));
+}
+
+export function encoderSignal(encoder: SentenceEncoder): HybridSignal {
+  return {
+    kind: 'encoder',
+    name: encoder.name,
+    async scores(query, documents) {
+      const [q, ...docs] = await encoder.encode([query, ...documents], { normalize: true });
+      return docs.map((d) => dot(q, d));
+    },
+    dispose: async () => encoder.dispose?.(),
+  };
+}
+
+export function rankerSignal(ranker: Ranker): HybridSignal {
+  return {
+    kind: 'reranker',
+    name: ranker.name,
+    async scores(query, documents) {
+      const ranked = await ranker.rank(query, documents, { returnDocuments: false });
+      const scores = new Array<number>(documents.length);
+      for (const r of ranked.results) scores[r.index] = r.score;
+      return scores;
+    },
+    dispose: async () => ranker.dispose?.(),
+  };
+}
+
+export class HybridRanker implements Ranker {
+  constructor(
+    readonly name: string,
+    private readonly signals: ReadonlyArray<{ signal: HybridSignal; weight: number }>,
+  ) {
+    if (signals.length === 0) throw new Error('HybridRanker: expected at least one signal');
+  }
+
+  /** Each signal's raw scores and the combined score, per document: what `rank` orders by, for inspection. */
+  async scoreAll(query: string, documents: readonly string[]): Promise<{ combined: number[]; signals: Record<string, number[]> }> {
+    const combined = new Array<number>(documents.length).fill(0);
+    const raw: Record<string, number[]> = {};
+    for (const { signal, weight } of this.signals) {
+      const scores = await signal.scores(query, documents);
+      raw[signal.kind] = scores;
+      const z = standardize(scores);
+      for (let i = 0; i < documents.length; i++) combined[i] += weight * z[i];
+    }
+    return { combined, signals: raw };
+  }
+
+  async rank(query: string, documents: readonly string[], options: RankOptions = {}): Promise<RankedResults> {
+    checkRankInput(query, documents, options);
+    const { combined } = await this.scoreAll(query, documents);
+    return rankByScores(query, documents, combined, this.name, options);
+  }
+
+  async dispose(): Promise<void> {
+    for (const { signal } of this.signals) await signal.dispose();
+  }
+}

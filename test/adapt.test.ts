@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { loadRanker } from '../src/rank/load-ranker.js';
+import { HybridRanker } from '../src/rank/hybrid-ranker.js';
+import { readCorpus } from '../src/retrieve/corpus.js';
+import { adapt } from '../src/train/adapt.js';
+import { makePseudoQueries } from '../src/train/pseudo-queries.js';
+import { ok, rankwise } from './helpers/cli.js';
+import { scratchDir } from './helpers/fixtures.js';
+
+const CORPUS = new URL('../datasets/funnel/corpus.jsonl', import.meta.url).pathname;
+
+describe('pseudo-queries', { timeout: 30_000 }, () => {
+  const documents = [
+    {
+      id: 'd1',
+      text: 'Routers Hold the reset button for ten seconds. The lights blink amber while the router restores its factory settings. Then it restarts on its own.',
+      metadata: { title: 'Routers' },
+    },
+    { id: 'd2', text: 'short text' },
+  ];
+
+  test('title, inverse cloze and crop queries come from the document they are paired with', () => {
+    const pairs = makePseudoQueries(documents, { seed: 1 });
+    const kinds = pairs.map((p) => p.kind).sort();
+    assert.deepEqual(kinds, ['crop', 'ict', 'title']);
+    for (const p of pairs) assert.equal(p.documentId, 'd1');
+    const title = pairs.find((p) => p.kind === 'title')!;
+    assert.equal(title.query, 'Routers');
+    assert.ok(!title.positive.startsWith('Routers'), 'the title is not in its own positive');
+    const ict = pairs.find((p) => p.kind === 'ict')!;
+    assert.ok(documents[0].text.includes(ict.query), 'an ICT query is a sentence of the document');
+    const crop = pairs.find((p) => p.kind === 'crop')!;
+    assert.ok(documents[0].text.includes(crop.query), 'a crop is a span of the document');
+  });
+
+  test('deterministic for a seed, different for another', () => {
+    const a = JSON.stringify(makePseudoQueries(documents, { seed: 3, perDocument: 3 }));
+    assert.equal(JSON.stringify(makePseudoQueries(documents, { seed: 3, perDocument: 3 })), a);
+    assert.notEqual(JSON.stringify(makePseudoQueries(documents, { seed: 4, perDocument: 3 })), a);
+    assert.throws(() => makePseudoQueries(documents, { kinds: ['question' as 'ict'] }), /kinds: expected title, ict or crop, got "question"/);
+  });
+});
+
+describe('adapt: unlabelled documents to a hybrid reranker folder', { timeout: 300_000 }, () => {
+  test('trains the encoder, writes a folder that loadRanker and `rerank --model` use, and is deterministic', async () => {
+    const corpus = await readCorpus(CORPUS);
+    const parent = await scratchDir();
+    const options = { corpus, epochs: 1, batchSize: 8, maxPairs: 16, showProgress: false, threads: 1 };
+    const first = await adapt({ ...options, outputDir: join(parent, 'a') });
+    assert.equal(first.trainedPairs, 16);
+    assert.equal(first.steps, 2);
+    assert.ok(Number.isFinite(first.finalLoss));
+    assert.deepEqual((await readdir(first.outputDir)).sort(), ['bm25.json', 'config.json', 'encoder']);
+    const config = JSON.parse(await readFile(join(first.outputDir, 'config.json'), 'utf8'));
+    assert.equal(config.model_type, 'rankwise-hybrid');
+    const bm25 = JSON.parse(await readFile(join(first.outputDir, 'bm25.json'), 'utf8'));
+    assert.equal(bm25.documents, corpus.length);
+
+    // Same data, seed and recipe: the same encoder weights, byte for byte.
+    const second = await adapt({ ...options, outputDir: join(parent, 'b') });
+    assert.deepEqual(await readFile(join(second.outputDir, 'encoder', 'model.safetensors')), await readFile(join(first.outputDir, 'encoder', 'model.safetensors')));
+
+    const ranker = await loadRanker(first.outputDir);
+    try {
+      assert.ok(ranker instanceof HybridRanker);
+      const docs = ['The museum is closed on Mondays.', 'Hold the reset button of the router for ten seconds.', 'A router forwards packets.'];
+      const ranked = await ranker.rank('reset the router', docs);
+      assert.equal(ranked.results[0].index, 1);
+      // The combined score is the weighted sum of each signal's z-scores: check it against the signals' raw scores.
+      const { combined, signals } = await (ranker as HybridRanker).scoreAll('reset the router', docs);
+      const z = (xs: number[]) => {
+        const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+        const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length);
+        return xs.map((x) => (x - m) / sd);
+      };
+      const expected = z(signals.bm25).map((b, i) => 0.5 * b + 0.5 * z(signals.encoder)[i]);
+      combined.forEach((c, i) => assert.ok(Math.abs(c - expected[i]) < 1e-9));
+    } finally {
+      await ranker.dispose?.();
+    }
+    const out = await ok('rerank', '--model', first.outputDir, '--query', 'reset the router', '--doc', 'The museum is closed on Mondays.', '--doc', 'Hold the reset button of the router.', '--json');
+    assert.equal(JSON.parse(out).results[0].index, 1);
+  });
+
+  test('the CLI: --skip-training, --json summary, and errors that name the flag', async () => {
+    const parent = await scratchDir();
+    const out = JSON.parse(await ok('adapt', '--corpus', CORPUS, '--out', join(parent, 'm'), '--skip-training', '--json'));
+    assert.equal(out.steps, 0);
+    assert.equal(out.documents, 50);
+    const config = JSON.parse(await readFile(join(parent, 'm', 'config.json'), 'utf8'));
+    assert.deepEqual(config.signals.map((s: { kind: string }) => s.kind), ['bm25', 'encoder']);
+    assert.equal(config.signals[1].model, 'use-lite');
+    const bad = await rankwise('adapt', '--corpus', CORPUS, '--out', join(parent, 'x'), '--queries', 'ict,questions');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--queries expects a comma-separated list of title, ict, crop, got "ict,questions"/);
+    const empty = join(parent, 'empty.jsonl');
+    await writeFile(empty, '');
+    const none = await rankwise('adapt', '--corpus', empty, '--out', join(parent, 'y'));
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /empty\.jsonl: no documents in it/);
+  });
+});
