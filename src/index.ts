@@ -129,3 +129,44 @@ export {
   type SimulationSummary,
   type SweepRow,
 } from './cache/simulate.js';
+
+// Relevance on real collections: BEIR-format evaluation, BM25, fusion, mining, adaptation without labels.
+export { readBeirCollection, readBeirQrels, type BeirCollection, type BeirQuery } from './eval/beir-collection.js';
+export {
+  evaluateBeir,
+  beirMetrics,
+  trecOrder,
+  formatTrecRun,
+  defaultBeirIndexDir,
+  FIRST_STAGES,
+  BEIR_METRIC_NAMES,
+  type BeirEvaluation,
+  type BeirEvaluationOptions,
+  type BeirMetrics,
+  type BeirQueryResult,
+  type FirstStage,
+  type ScoredId,
+} from './eval/beir.js';
+export { analyze, bm25Statistics, Bm25Index, Bm25Scorer, DEFAULT_BM25, type Bm25Statistics, type Bm25Parameters } from './retrieve/bm25.js';
+export { fuseScores, standardize, FUSION_METHODS, DEFAULT_FUSION_WEIGHT, type FusionMethod, type FusionOptions } from './rank/fusion.js';
+export { HybridRanker, HYBRID_MODEL_TYPE, readHybridConfig, type HybridConfig, type HybridSignal, type HybridSignalSpec } from './rank/hybrid-ranker.js';
+export {
+  mineHardNegatives,
+  MINING_RETRIEVERS,
+  MINING_FORMATS,
+  MINING_SAMPLING,
+  type MineHardNegativesOptions,
+  type MiningPair,
+  type MiningPositive,
+  type MiningResult,
+  type MiningStats,
+  type MinedRecord,
+  type TripletRecord,
+  type NTupleRecord,
+  type LabeledPairRecord,
+  type MiningRetriever,
+  type MiningFormat,
+  type MiningSampling,
+} from './train/mine-hard-negatives.js';
+export { makePseudoQueries, PSEUDO_QUERY_KINDS, type PseudoQuery, type PseudoQueryKind, type PseudoQueryOptions } from './train/pseudo-queries.js';
+export { adapt, DEFAULT_ADAPT_RECIPE, type AdaptOptions, type AdaptResult, type AdaptRecipe } from './train/adapt.js';

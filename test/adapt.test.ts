@@ -6,8 +6,12 @@ import { loadRanker } from '../src/rank/load-ranker.js';
 import { HybridRanker } from '../src/rank/hybrid-ranker.js';
 import { readCorpus } from '../src/retrieve/corpus.js';
 import { adapt } from '../src/train/adapt.js';
-import { makePseudoQueries } from '../src/train/pseudo-queries.js';
-import { ok, rankwise } from './helpers/cli.js';
+import { generateQuestions, makePseudoQueries } from '../src/train/pseudo-queries.js';
+import { findDefaultGguf, LlamaCppProvider } from '../src/rank/llm/llama-cpp.js';
+import { OpenAICompatibleProvider } from '../src/rank/llm/openai-compatible.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ok, rankwise, ROOT } from './helpers/cli.js';
 import { scratchDir } from './helpers/fixtures.js';
 
 const CORPUS = new URL('../datasets/funnel/corpus.jsonl', import.meta.url).pathname;
@@ -101,5 +105,43 @@ describe('adapt: unlabelled documents to a hybrid reranker folder', { timeout: 3
     const none = await rankwise('adapt', '--corpus', empty, '--out', join(parent, 'y'));
     assert.equal(none.code, 1);
     assert.match(none.stderr, /empty\.jsonl: no documents in it/);
+  });
+});
+
+describe('questions written by an LLM', { timeout: 180_000 }, () => {
+  test('a real local model writes schema-valid questions; a failing writer is counted, not fatal', async () => {
+    const corpus = await readCorpus(CORPUS);
+    const model = findDefaultGguf(ROOT, {});
+    assert.ok(model, 'the tiny test model is missing');
+    const provider = new LlamaCppProvider({ modelPath: model, threads: 1, maxTokens: 48 });
+    try {
+      const { pairs, failed } = await generateQuestions(corpus, provider, { documents: 3, seed: 5 });
+      assert.equal(pairs.length + failed, 3);
+      for (const p of pairs) {
+        assert.equal(p.kind, 'question');
+        assert.equal(p.positive, corpus.find((d) => d.id === p.documentId)!.text);
+        assert.ok(p.query.length >= 8 && p.query.length <= 300, p.query);
+      }
+    } finally {
+      await provider.dispose();
+    }
+    // Real HTTP on loopback: a port nobody listens on, and a server whose model answers something that is not JSON.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const down = new OpenAICompatibleProvider({ baseUrl: `http://127.0.0.1:${port}/v1`, model: 'none', apiKey: 'x' });
+    assert.deepEqual(await generateQuestions(corpus, down, { documents: 2 }), { pairs: [], failed: 2 });
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'not json' }, finish_reason: 'stop' }] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const garbage = new OpenAICompatibleProvider({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, model: 'm', apiKey: 'x' });
+      assert.deepEqual(await generateQuestions(corpus, garbage, { documents: 2 }), { pairs: [], failed: 2 });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAdapt } from './commands/adapt.js';
 import { registerCache } from './commands/cache.js';
+import { registerMine } from './commands/mine.js';
 import { registerBuildDefaultReranker } from './commands/build-default-reranker.js';
 import { registerCompare } from './commands/compare.js';
 import { registerConvert } from './commands/convert.js';
@@ -30,6 +31,7 @@ registerCompare(program);
 registerEval(program);
 registerTrain(program);
 registerAdapt(program);
+registerMine(program);
 registerTokenize(program);
 registerFixtureModel(program);
 registerConvert(program);

@@ -19,7 +19,7 @@ import { bm25Statistics } from '../retrieve/bm25.js';
 import type { IndexedDocument } from '../retrieve/retriever.js';
 import { HYBRID_MODEL_TYPE, type HybridConfig } from '../rank/hybrid-ranker.js';
 import { MultipleNegativesRankingLoss } from './losses/multiple-negatives-ranking.js';
-import { makePseudoQueries, PSEUDO_QUERY_KINDS, type PseudoQuery, type PseudoQueryKind } from './pseudo-queries.js';
+import { generateQuestions, makePseudoQueries, PSEUDO_QUERY_KINDS, type PseudoQuery, type PseudoQueryKind, type QuestionWriter } from './pseudo-queries.js';
 import { loadTrainableModel } from './trainable-model.js';
 import { train } from './trainer.js';
 import { resolveTrainingConfig } from './training-config.js';
@@ -51,8 +51,12 @@ export interface AdaptOptions extends Partial<AdaptRecipe> {
   outputDir: string;
   /** Skip fine-tuning: BM25 statistics and the base encoder only (seconds instead of minutes). */
   skipTraining?: boolean;
-  /** More training pairs from elsewhere (for example questions an LLM wrote for the documents). */
+  /** More training pairs from elsewhere. */
   extraPairs?: readonly PseudoQuery[];
+  /** An LLM that writes a question for some of the documents (`generateQuestions`); its failures are skipped. */
+  questionWriter?: QuestionWriter;
+  /** Documents the LLM writes a question for (default 200). */
+  questions?: number;
   threads?: number;
   showProgress?: boolean;
   restart?: boolean;
@@ -104,9 +108,18 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
   };
 
   const generated = await timed('pseudo-queries', () => makePseudoQueries(options.corpus, { kinds: recipe.kinds, perDocument: recipe.perDocument, seed: recipe.seed }));
-  const pairs = shuffleSubset([...generated, ...(options.extraPairs ?? [])], recipe.maxPairs, recipe.seed);
+  let questions: PseudoQuery[] = [];
+  if (options.questionWriter) {
+    const writer = options.questionWriter;
+    const { pairs: written, failed } = await timed('questions', () => generateQuestions(options.corpus, writer, { documents: options.questions, seed: recipe.seed }));
+    questions = written;
+    options.onPhase?.('questions', `${written.length} questions from ${writer.name}, ${failed} calls failed or unusable`);
+  }
+  // Questions go in front so that a maxPairs cut never drops the most expensive pairs first.
+  const all = [...questions, ...generated, ...(options.extraPairs ?? [])];
+  const pairs = [...questions, ...shuffleSubset([...generated, ...(options.extraPairs ?? [])], Math.max(0, recipe.maxPairs - questions.length), recipe.seed)];
   const counts: Record<string, number> = {};
-  for (const p of [...generated, ...(options.extraPairs ?? [])]) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
+  for (const p of all) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
   options.onPhase?.('pseudo-queries', `${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')}; training on ${pairs.length}`);
 
   const statistics = await timed('bm25', () => bm25Statistics(options.corpus.map((d) => d.text)));

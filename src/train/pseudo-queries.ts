@@ -5,12 +5,13 @@
  *   positive (kept in the passage one time in ten, so that exact overlap is not the only thing learned);
  * - `crop`: independent cropping (Izacard et al. 2021, Contriever): a short span of the document as the query and
  *   a longer, different span as the positive.
- * Generated questions from an LLM can be added by the caller as more pairs of the same shape.
+ * - `question`: a question an LLM wrote for the document (`generateQuestions`, when a provider is configured).
  */
 import { SeededRandom } from '../models/random.js';
 import type { IndexedDocument } from '../retrieve/retriever.js';
 
-export type PseudoQueryKind = 'title' | 'ict' | 'crop';
+/** `question` pairs come from `generateQuestions` (an LLM); the other kinds from the text alone. */
+export type PseudoQueryKind = 'title' | 'ict' | 'crop' | 'question';
 export const PSEUDO_QUERY_KINDS: readonly PseudoQueryKind[] = ['title', 'ict', 'crop'];
 
 export interface PseudoQuery {
@@ -89,4 +90,70 @@ export function makePseudoQueries(documents: readonly IndexedDocument[], options
     }
   }
   return out;
+}
+
+/** The slice of a chat provider this needs (src/rank/llm's providers all fit). */
+export interface QuestionWriter {
+  readonly name: string;
+  complete(request: { system: string; user: string; schema: Record<string, unknown>; schemaName?: string; signal?: AbortSignal }): Promise<string>;
+}
+
+export interface GeneratedQuestionOptions {
+  /** Documents to write a question for: the first n in a seeded order (default 200: an LLM call each). */
+  documents?: number;
+  seed?: number;
+  /** Characters of the document shown to the model (default 1,500). */
+  maxCharacters?: number;
+  timeoutMs?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const QUESTION_SCHEMA = {
+  type: 'object',
+  properties: { question: { type: 'string', minLength: 8, maxLength: 200 } },
+  required: ['question'],
+  additionalProperties: false,
+};
+
+/**
+ * Questions an LLM writes for documents (GPL's query generation, Wang et al. 2022, with a chat model instead of T5).
+ * A call that fails, times out or answers something unusable is skipped and counted, never fatal: adaptation goes on
+ * with the other pseudo-queries.
+ */
+export async function generateQuestions(
+  documents: readonly IndexedDocument[],
+  writer: QuestionWriter,
+  options: GeneratedQuestionOptions = {},
+): Promise<{ pairs: PseudoQuery[]; failed: number }> {
+  const count = options.documents ?? 200;
+  if (!Number.isInteger(count) || count < 0) throw new Error(`documents: expected a non-negative integer, got ${count}`);
+  const random = new SeededRandom(options.seed ?? 42);
+  const order = documents.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const chosen = order.slice(0, count).sort((a, b) => a - b);
+  const pairs: PseudoQuery[] = [];
+  let failed = 0;
+  for (const [n, index] of chosen.entries()) {
+    const document = documents[index];
+    try {
+      const answer = await writer.complete({
+        system: 'You write search queries. Given a passage, write one question that a person could type into a search engine and that this passage answers. Do not copy a sentence of the passage. Answer as JSON: {"question": "..."}',
+        user: document.text.slice(0, options.maxCharacters ?? 1500),
+        schema: QUESTION_SCHEMA,
+        schemaName: 'question',
+        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+      });
+      const question = (JSON.parse(answer) as { question?: unknown }).question;
+      if (typeof question === 'string' && words(question).length >= 2 && question.length <= 300) {
+        pairs.push({ query: question.trim(), positive: document.text, documentId: document.id, kind: 'question' });
+      } else failed++;
+    } catch {
+      failed++;
+    }
+    options.onProgress?.(n + 1, chosen.length);
+  }
+  return { pairs, failed };
 }

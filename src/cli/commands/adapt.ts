@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { readBeirCollection } from '../../eval/beir-collection.js';
 import { evaluateBeir, type BeirEvaluation } from '../../eval/beir.js';
 import { loadRanker } from '../../rank/load-ranker.js';
+import { createChatProvider, parseLlmSpec } from '../../rank/llm/provider-spec.js';
 import { readCorpus } from '../../retrieve/corpus.js';
 import { adapt, DEFAULT_ADAPT_RECIPE } from '../../train/adapt.js';
 import { PSEUDO_QUERY_KINDS, type PseudoQueryKind } from '../../train/pseudo-queries.js';
@@ -25,6 +26,8 @@ interface AdaptFlags {
   encoderWeight: number;
   seed: number;
   skipTraining?: boolean;
+  llm?: string;
+  llmQuestions: number;
   threads?: number;
   restart?: boolean;
   json?: boolean;
@@ -56,6 +59,8 @@ export function registerAdapt(program: Command): void {
     .option('--max-length <n>', 'longest text in tokens', positiveInt('--max-length'), r.maxLength)
     .option('--bm25-weight <x>', 'weight of BM25 in the mix of standardised scores', nonNegativeNumber('--bm25-weight'), r.bm25Weight)
     .option('--encoder-weight <x>', 'weight of the encoder in the mix', nonNegativeNumber('--encoder-weight'), r.encoderWeight)
+    .option('--llm <backend>', 'also train on questions an LLM writes: local[:PATH.gguf], openrouter[:MODEL], openai-compatible or an http(s) base URL')
+    .option('--llm-questions <n>', 'documents the LLM writes a question for', nonNegativeInt('--llm-questions'), 200)
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), r.seed)
     .option('--skip-training', 'no fine-tuning: BM25 statistics and the base encoder only')
     .option('--threads <n>', 'training and inference threads', positiveInt('--threads'))
@@ -84,6 +89,7 @@ export function registerAdapt(program: Command): void {
           await ranker.dispose?.();
         }
       };
+      const questionWriter = opts.llm ? createChatProvider(parseLlmSpec(opts.llm)) : undefined;
       const before = collection ? await measure('use-lite', 'use-lite (before)') : undefined;
       if (before) log(formatBeirReport(before));
       const result = await adapt({
@@ -102,9 +108,12 @@ export function registerAdapt(program: Command): void {
         skipTraining: opts.skipTraining,
         threads: opts.threads,
         restart: opts.restart,
+        questionWriter,
+        questions: opts.llmQuestions,
         showProgress: !opts.json,
         onPhase: (phase, detail) => log(`${phase}: ${detail}`),
       });
+      await questionWriter?.dispose?.();
       const after = collection ? await measure(result.outputDir, 'adapted') : undefined;
       if (opts.json) {
         printJson({
