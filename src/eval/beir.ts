@@ -44,7 +44,7 @@ export interface BeirEvaluationOptions {
   depth?: number;
   /** Rerankers to run over each query's candidates, under the names they are reported by. */
   rerankers?: ReadonlyArray<{ name: string; ranker: Ranker }>;
-  /** How each reranker is also fused with the first stage (default reciprocal rank, equal weights). */
+  /** How each reranker is also fused with the first stage (default: standardised linear mix, equal weights; it beat RRF on all four of our collections). */
   fuse?: FusionOptions;
   /** Needed by `vector` and `hybrid`. */
   encoder?: SentenceEncoder;
@@ -134,7 +134,7 @@ export async function evaluateBeir(collection: BeirCollection, options: BeirEval
   if (!FIRST_STAGES.includes(retriever)) throw new Error(`retriever: expected bm25, vector or hybrid, got ${JSON.stringify(retriever)}`);
   const depth = options.depth ?? 100;
   if (!Number.isInteger(depth) || depth < 1) throw new Error(`depth: expected a positive integer, got ${depth}`);
-  const fusion = checkFusionOptions(options.fuse ?? { method: 'rrf' });
+  const fusion = checkFusionOptions(options.fuse ?? { method: 'linear' });
   if (retriever !== 'bm25' && !options.encoder) throw new Error(`encoder: the ${retriever} first stage needs a sentence encoder`);
   const rerankers = options.rerankers ?? [];
   const names = new Set<string>();

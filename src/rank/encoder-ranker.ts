@@ -1,10 +1,19 @@
+import { EmbeddingCache } from '../models/embedding-cache.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { dot } from '../models/vectors.js';
 import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from './results.js';
 
 /** Ranks by cosine similarity of separately computed embeddings: the bi-encoder first stage, or a reranker of last resort. */
 export class EncoderRanker implements Ranker {
-  constructor(readonly encoder: SentenceEncoder) {}
+  /** Document vectors already computed, reused when a document is ranked again (`cacheSize` texts, default 20,000; 0 turns it off). */
+  private readonly cache: EmbeddingCache;
+
+  constructor(
+    readonly encoder: SentenceEncoder,
+    options: { cacheSize?: number } = {},
+  ) {
+    this.cache = new EmbeddingCache(options.cacheSize);
+  }
 
   get name(): string {
     return this.encoder.name;
@@ -12,10 +21,7 @@ export class EncoderRanker implements Ranker {
 
   async rank(query: string, documents: readonly string[], options: RankOptions & { batchSize?: number } = {}): Promise<RankedResults> {
     checkRankInput(query, documents, options);
-    const [queryVector, ...docVectors] = await this.encoder.encode([query, ...documents], {
-      normalize: true,
-      batchSize: options.batchSize,
-    });
+    const [queryVector, ...docVectors] = await this.cache.encode(this.encoder, [query, ...documents], options.batchSize);
     const scores = docVectors.map((v) => dot(queryVector, v));
     return rankByScores(query, documents, scores, this.name, options);
   }

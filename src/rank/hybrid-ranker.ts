@@ -16,6 +16,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EmbeddingCache } from '../models/embedding-cache.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { dot } from '../models/vectors.js';
 import { Bm25Scorer, checkBm25Statistics } from '../retrieve/bm25.js';
@@ -90,12 +91,12 @@ export async function loadBm25Signal(file: string): Promise<HybridSignal> {
   return bm25Signal(new Bm25Scorer(checkBm25Statistics(value, file)));
 }
 
-export function encoderSignal(encoder: SentenceEncoder): HybridSignal {
+export function encoderSignal(encoder: SentenceEncoder, cache = new EmbeddingCache()): HybridSignal {
   return {
     kind: 'encoder',
     name: encoder.name,
     async scores(query, documents) {
-      const [q, ...docs] = await encoder.encode([query, ...documents], { normalize: true });
+      const [q, ...docs] = await cache.encode(encoder, [query, ...documents]);
       return docs.map((d) => dot(q, d));
     },
     dispose: async () => encoder.dispose?.(),

@@ -196,7 +196,7 @@ function registerEvalBeir(evaluate: Command): void {
     .option('--retriever <kind>', 'first stage: bm25 (in memory), vector (cached LanceDB index) or hybrid (both, RRF)', oneOf('--retriever', FIRST_STAGES), 'bm25')
     .option('--depth <n>', 'candidates taken from the first stage and reranked', positiveInt('--depth'), 100)
     .option('--model <models>', 'comma-separated rerankers: model folders, hub ids, "default", "use-lite"', modelList)
-    .option('--fuse <method>', 'how each reranker is also fused with the first stage: rrf or linear (z-scores)', oneOf('--fuse', FUSION_METHODS), 'rrf')
+    .option('--fuse <method>', 'how each reranker is also fused with the first stage: rrf or linear (z-scores)', oneOf('--fuse', FUSION_METHODS), 'linear')
     .option('--fuse-weight <w>', 'share of the reranker in the fusion, 0 to 1', fraction('--fuse-weight'), 0.5)
     .option('--encoder <model>', 'sentence encoder for the vector and hybrid first stages', 'use-lite')
     .option('--index-dir <dir>', 'where the vector index is cached (default: under the model cache, by corpus and encoder)')
