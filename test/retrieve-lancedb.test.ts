@@ -22,6 +22,65 @@ const LEXICAL: IndexedDocument[] = [
   { id: 'forest', text: 'forest canopy shade' },
 ];
 
+/*
+ * LanceDB's text score, found by experiment (scores of the queries below on this corpus, and after adding a row): the
+ * Lucene form of BM25, summed over query terms,
+ *   idf(t) = ln(1 + (N - n_t + 0.5) / (n_t + 0.5)),  tf(t) * (k1 + 1) / (tf(t) + k1 * (1 - b + b * len / avglen)),
+ * k1 = 1.2, b = 0.75, over the tokens its default analyzer keeps: lower-cased, ASCII-folded ("héron" finds heron),
+ * stemmed ("herons" finds heron) and without English stop words ("a", "the", "and": searching for them finds nothing).
+ * Analysed lengths and the term counts the tests query, by hand:
+ */
+const ANALYZED: Record<string, { length: number; tf: Record<string, number> }> = {
+  'heron-twice': { length: 3, tf: { heron: 2, pond: 1 } },
+  // 17 words less the stop words "a", "the", "and".
+  'heron-long': { length: 14, tf: { heron: 1, pond: 1 } },
+  'pond-1': { length: 2, tf: { pond: 1 } },
+  'pond-2': { length: 2, tf: { pond: 1 } },
+  meadow: { length: 3, tf: { meadow: 1, grass: 1 } },
+  forest: { length: 3, tf: {} },
+};
+interface Bm25Variant { k1: number; b: number; idf: (N: number, n: number) => number }
+const LUCENE_BM25: Bm25Variant = { k1: 1.2, b: 0.75, idf: (N, n) => Math.log(1 + (N - n + 0.5) / (n + 0.5)) };
+function bm25(id: string, terms: string[], variant: Bm25Variant = LUCENE_BM25): number {
+  const docs = Object.values(ANALYZED);
+  const avg = docs.reduce((sum, d) => sum + d.length, 0) / docs.length;
+  const { length, tf } = ANALYZED[id];
+  let score = 0;
+  for (const term of terms) {
+    const f = tf[term] ?? 0;
+    if (f === 0) continue;
+    const n = docs.filter((d) => (d.tf[term] ?? 0) > 0).length;
+    score += variant.idf(docs.length, n) * (f * (variant.k1 + 1)) / (f + variant.k1 * (1 - variant.b + variant.b * length / avg));
+  }
+  return score;
+}
+/*
+ * LanceDB returns float32 scores: measured relative difference from the float64 formula up to 9.4e-8, bound 1e-6
+ * (about 10x).
+ * The nearest slips of the formula differ by far more (checked in the first test): no length normalisation (b = 0),
+ * k1 = 2, or the classic idf ln((N - n + 0.5) / (n + 0.5)).
+ */
+const BM25_TOLERANCE = 1e-6;
+const WRONG_BM25: Array<[string, Bm25Variant]> = [
+  ['b = 0', { ...LUCENE_BM25, b: 0 }],
+  ['k1 = 2', { ...LUCENE_BM25, k1: 2 }],
+  ['classic idf', { ...LUCENE_BM25, idf: (N, n) => Math.log((N - n + 0.5) / (n + 0.5)) }],
+];
+const relativeError = (actual: number, expected: number) => Math.abs(actual - expected) / Math.abs(expected);
+/** Hits are exactly `expected` (as a set: equal scores may come in either order), scored by the hand BM25. */
+function assertBm25(hits: RetrievedDocument[], terms: string[], expected: string[]): number {
+  assert.deepEqual(new Set(hits.map((h) => h.id)), new Set(expected));
+  assert.equal(hits.length, expected.length);
+  let worst = 0;
+  for (const hit of hits) {
+    const err = relativeError(hit.score, bm25(hit.id, terms));
+    worst = Math.max(worst, err);
+    assert.ok(err <= BM25_TOLERANCE, `${hit.id} for ${terms.join(' ')}: ${hit.score} vs ${bm25(hit.id, terms)}`);
+  }
+  for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1].score >= hits[i].score);
+  return worst;
+}
+
 const ids = (hits: RetrievedDocument[]) => hits.map((h) => h.id);
 const open: LanceDbRetriever[] = [];
 async function openIndex(dir: string, options: Parameters<typeof LanceDbRetriever.open>[1] = {}): Promise<LanceDbRetriever> {
@@ -37,36 +96,53 @@ before(async () => {
   fixture = await loadSentenceEncoder(await fixtureModel({ kind: 'bi-encoder', seed: 3, hidden: 32, heads: 2, intermediate: 64 }), { threads: 1 });
   fixtureSmall = await loadSentenceEncoder(await fixtureModel({ kind: 'bi-encoder', seed: 4, hidden: 16, heads: 2, intermediate: 32 }), { threads: 1 });
   useLite = await loadSentenceEncoder('use-lite');
-});
+}, { timeout: 60_000 });
 after(async () => {
   for (const r of open) await r.close();
   for (const e of [fixture, fixtureSmall, useLite]) await e?.dispose?.();
 });
 
-test('text search ranks by BM25: rare terms, term frequency and short documents win; non-matching documents are absent', async () => {
+test('text search ranks by BM25: rare terms, term frequency and short documents win; non-matching documents are absent', { timeout: 20_000 }, async (t) => {
   const index = await openIndex(await scratchDir());
   assert.deepEqual(index.modes, ['text']);
   await index.add(LEXICAL);
   const heron = await index.search('heron');
   assert.deepEqual(ids(heron), ['heron-twice', 'heron-long'], 'tf 2 in 3 words beats tf 1 in 17 words');
-  assert.ok(heron[0].score > heron[1].score && heron[1].score > 0);
   assert.deepEqual(heron.map((h) => h.rank), [1, 2]);
-  // One rare term outweighs one common term in documents of equal length.
+  let worst = assertBm25(heron, ['heron'], ['heron-twice', 'heron-long']);
+  // One rare term outweighs one common term in documents of equal length; scores add over the terms.
   const mixed = await index.search('heron pond', { k: 10 });
   assert.equal(mixed[0].id, 'heron-twice');
-  assert.ok(!ids(mixed).includes('meadow') && !ids(mixed).includes('forest'));
-  assert.equal(mixed.length, 4);
+  worst = Math.max(worst, assertBm25(mixed, ['heron', 'pond'], ['heron-twice', 'heron-long', 'pond-1', 'pond-2']));
   // Short documents outrank the long one for the common term; all pond documents are found.
   const pond = await index.search('pond', { k: 10 });
-  assert.deepEqual(new Set(ids(pond)), new Set(['heron-twice', 'heron-long', 'pond-1', 'pond-2']));
+  worst = Math.max(worst, assertBm25(pond, ['pond'], ['heron-twice', 'heron-long', 'pond-1', 'pond-2']));
   assert.equal(pond.at(-1)!.id, 'heron-long');
   assert.deepEqual(ids(await index.search('pond', { k: 2 })).length, 2);
+  // The analyzer: stemmed, ASCII-folded, stop words dropped.
+  assertBm25(await index.search('herons'), ['heron'], ['heron-twice', 'heron-long']);
+  assertBm25(await index.search('Héron'), ['heron'], ['heron-twice', 'heron-long']);
+  assert.deepEqual(await index.search('the a and'), []);
   // Metadata comes back as it went in.
-  assert.deepEqual((await index.search('meadow'))[0], { id: 'meadow', text: 'meadow grass sways', metadata: { tier: 'gold', year: 2024 }, score: (await index.search('meadow'))[0].score, rank: 1 });
+  const [meadow, ...rest] = await index.search('meadow');
+  assert.deepEqual(rest, []);
+  const { score, ...fields } = meadow;
+  assert.deepEqual(fields, { id: 'meadow', text: 'meadow grass sways', metadata: { tier: 'gold', year: 2024 }, rank: 1 });
+  worst = Math.max(worst, relativeError(score, bm25('meadow', ['meadow'])));
+  assert.ok(relativeError(score, bm25('meadow', ['meadow'])) <= BM25_TOLERANCE, `meadow: ${score} vs ${bm25('meadow', ['meadow'])}`);
   assert.equal(await index.count(), 6);
+
+  // Each slip of the formula misses the tolerance on some hit of these queries (relative to LanceDB's score).
+  const checked: Array<[RetrievedDocument[], string[]]> = [[heron, ['heron']], [mixed, ['heron', 'pond']], [pond, ['pond']]];
+  const effects = WRONG_BM25.map(([label, variant]) => {
+    const effect = Math.max(...checked.flatMap(([hits, terms]) => hits.map((h) => Math.abs(h.score - bm25(h.id, terms, variant)) / h.score)));
+    assert.ok(effect > BM25_TOLERANCE, `${label} is within the tolerance: ${effect}`);
+    return `${label}: ${effect.toExponential(2)}`;
+  });
+  t.diagnostic(`LanceDB vs hand BM25: max relative difference ${worst.toExponential(2)}; ${effects.join('; ')}`);
 });
 
-test('adds after the first are searchable at once; add upserts by id; delete removes; reopening sees it all', async () => {
+test('adds after the first are searchable at once; add upserts by id; delete removes; reopening sees it all', { timeout: 20_000 }, async () => {
   const dir = await scratchDir();
   const index = await openIndex(dir);
   await index.add(LEXICAL);
@@ -97,7 +173,7 @@ test('adds after the first are searchable at once; add upserts by id; delete rem
   assert.deepEqual(new Set(ids(await again.search('heron'))), new Set(['heron-long', 'after-reopen']));
 });
 
-test('ids with quotes, backslashes and SQL in them are stored, found and deleted exactly', async () => {
+test('ids with quotes, backslashes and SQL in them are stored, found and deleted exactly', { timeout: 20_000 }, async () => {
   const index = await openIndex(await scratchDir());
   const nasty = ["o'brien", 'say "hi"', "x') OR ('1'='1", 'back\\slash', "''", 'percent%_'];
   await index.add(nasty.map((id, i) => ({ id, text: `walrus number${i}` })));
@@ -113,17 +189,24 @@ test('ids with quotes, backslashes and SQL in them are stored, found and deleted
   assert.equal(await index.count(), 2);
 });
 
-test('query text that looks like a query language or SQL is just words', async () => {
+test('query text that looks like a query language or SQL is just words', { timeout: 20_000 }, async () => {
   const index = await openIndex(await scratchDir());
   await index.add(LEXICAL);
-  for (const query of ['"; DROP TABLE documents; --', 'heron AND (pond', "text:heron OR 1=1'", '*', 'héron ñ 東京 🙂']) {
-    await index.search(query, { k: 3 });
-  }
+  // Operators and punctuation are just text to the analyzer: what each query finds follows from its words alone.
+  const heronDocs = ['heron-twice', 'heron-long'];
+  const cases: Array<[string, string[], string[]]> = [
+    ['"; DROP TABLE documents; --', [], []], // none of drop, table, documents is in the corpus
+    ['heron AND (pond', ['heron', 'pond'], [...heronDocs, 'pond-1', 'pond-2']], // "and" is a stop word; terms are OR-ed
+    ["text:heron OR 1=1'", ['heron'], heronDocs],
+    ['*', [], []],
+    ['héron ñ 東京 🙂', ['heron'], heronDocs], // ASCII folding
+  ];
+  for (const [query, terms, expected] of cases) assertBm25(await index.search(query, { k: 10 }), terms, expected);
   assert.equal(ids(await index.search('"; DROP TABLE documents; -- heron'))[0], 'heron-twice');
   assert.equal(await index.count(), 6);
 });
 
-test('bad input is rejected with the field named', async () => {
+test('bad input is rejected with the field named', { timeout: 20_000 }, async () => {
   const dir = await scratchDir();
   const index = await openIndex(dir);
   await assert.rejects(index.add([{ id: 'ok', text: 'fine' }, { id: '', text: 'x' }]), /documents\[1\]\.id: expected a non-empty string, got ""/);
@@ -143,7 +226,7 @@ test('bad input is rejected with the field named', async () => {
   await assert.rejects(index.search('q'), /the retriever is closed/);
 });
 
-test('the folder records its encoder, and opening with another one fails naming both', async () => {
+test('the folder records its encoder, and opening with another one fails naming both', { timeout: 20_000 }, async () => {
   const dir = await scratchDir();
   const index = await openIndex(dir, { encoder: fixture });
   assert.deepEqual(index.modes, ['text', 'vector', 'hybrid']);
@@ -168,7 +251,7 @@ test('the folder records its encoder, and opening with another one fails naming 
   await assert.rejects(bare.search('', { mode: 'vector', vector: new Float32Array(5) }), /vector: expected 32 numbers \(the index's dimension\), got 5/);
 });
 
-test('vector scores are cosine similarities of the encoder vectors; hybrid scores are RRF over the text and vector lists', async () => {
+test('vector scores are cosine similarities of the encoder vectors; hybrid scores are RRF over the text and vector lists', { timeout: 20_000 }, async () => {
   const index = await openIndex(await scratchDir(), { encoder: fixture });
   await index.add(LEXICAL);
   const query = 'heron pond';
@@ -200,7 +283,7 @@ test('vector scores are cosine similarities of the encoder vectors; hybrid score
   assert.deepEqual((await index.search(query)).map((h) => h.score), hybrid.map((h) => h.score), 'hybrid is the default with an encoder');
 });
 
-test('with USE Lite, vector search finds the paraphrase that shares no words with the query, and hybrid keeps both kinds', async () => {
+test('with USE Lite, vector search finds the paraphrase that shares no words with the query, and hybrid keeps both kinds', { timeout: 20_000 }, async () => {
   const index = await openIndex(await scratchDir(), { encoder: useLite });
   await index.add([
     { id: 'photosynthesis', text: 'Green leaves capture solar radiation and store it as sugar' },

@@ -12,7 +12,7 @@ before(async () => {
   server = await startPostgres();
   admin = new pg.Pool({ connectionString: server.url });
   admin.on('error', () => undefined);
-});
+}, { timeout: 60_000 });
 after(async () => {
   for (const r of open) await r.close();
   await admin?.end();
@@ -25,9 +25,21 @@ async function retriever(options: Omit<Parameters<typeof PostgresRetriever.open>
   return r;
 }
 const ids = (hits: RetrievedDocument[]) => hits.map((h) => h.id);
+// ts_rank_cd returns float4: 0.1 comes back as 0.10000000149; 1e-6 is far below the smallest score step tested (0.025).
 const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-6, `${actual} vs ${expected}`);
+/**
+ * ts_rank_cd computed by PostgreSQL on literal values (no table, index or retriever involved), with the english
+ * configuration and normalization 0 the retriever uses by default.
+ */
+async function literalRank(text: string, query: string): Promise<number> {
+  const result = await admin.query<{ score: number }>(
+    "SELECT ts_rank_cd(to_tsvector('english'::regconfig, $1), websearch_to_tsquery('english'::regconfig, $2), 0)::float8 AS score",
+    [text, query],
+  );
+  return result.rows[0].score;
+}
 
-test('ts_rank_cd scores: 0.1 per occurrence of a single term, and 0.1 / (1 + words between) for two terms (hand-computed)', async () => {
+test('ts_rank_cd scores: 0.1 per occurrence of a single term, and 0.1 / (1 + words between) for two terms (hand-computed)', { timeout: 20_000 }, async () => {
   const r = await retriever({ table: 'rank_cases' });
   await r.add([
     { id: 'twice', text: 'otter otter river' },
@@ -58,7 +70,7 @@ test('ts_rank_cd scores: 0.1 per occurrence of a single term, and 0.1 / (1 + wor
   assert.deepEqual(new Set(ids(await r.search('river -otter'))), new Set(['river-only']));
 });
 
-test('add upserts by id with metadata; delete removes; a second retriever on the same table sees it all', async () => {
+test('add upserts by id with metadata; delete removes; a second retriever on the same table sees it all', { timeout: 20_000 }, async () => {
   const r = await retriever({ table: 'lifecycle' });
   await r.add([
     { id: 'a', text: 'salmon leap upstream', metadata: { tier: 'gold', n: 1 } },
@@ -66,7 +78,10 @@ test('add upserts by id with metadata; delete removes; a second retriever on the
     { id: 'b', text: 'trout hide under stones' },
   ]);
   assert.equal(await r.count(), 2);
-  assert.deepEqual(await r.search('trout'), [{ id: 'b', text: 'trout hide under stones', score: (await r.search('trout'))[0].score, rank: 1 }]);
+  // One occurrence of one term: 0.1 by hand, and what ts_rank_cd gives on the literal text.
+  const trout = await r.search('trout');
+  assert.deepEqual(trout, [{ id: 'b', text: 'trout hide under stones', score: await literalRank('trout hide under stones', 'trout'), rank: 1 }]);
+  close(trout[0].score, 0.1);
   assert.deepEqual((await r.search('salmon'))[0].metadata, { tier: 'gold', n: 1 });
   await r.add([{ id: 'a', text: 'salmon spawn in gravel' }]);
   assert.equal(await r.count(), 2);
@@ -81,12 +96,30 @@ test('add upserts by id with metadata; delete removes; a second retriever on the
   assert.equal(await r.count(), 2501, 'batches over the insert size all land');
 });
 
-test('ids and queries that look like SQL injection are stored and searched as plain data', async () => {
+test('ids and queries that look like SQL injection are stored and searched as plain data', { timeout: 20_000 }, async () => {
   const r = await retriever({ table: 'hostile' });
   const hostile = ["o'brien", "x'); DROP TABLE hostile; --", 'a"b', 'back\\slash', '$1'];
   await r.add(hostile.map((id) => ({ id, text: `heron ${id}` })));
-  for (const query of ["'; DROP TABLE hostile; --", 'heron & | ! (', '"unclosed', 'OR 1=1 --', ':*', '\\', '東京 🙂']) {
-    await r.search(query);
+  // What websearch_to_tsquery makes of each query decides what it finds; each hit scores what ts_rank_cd gives on
+  // the literal text (one cover of adjacent query words: 0.1).
+  const cases: Array<[string, string[]]> = [
+    ["'; DROP TABLE hostile; --", ["x'); DROP TABLE hostile; --"]], // 'drop' & 'tabl' & 'hostil': only that row's text has them
+    ['heron & | ! (', hostile], // the operators are dropped: 'heron', in every row
+    ['"unclosed', []], // 'unclos'
+    ['OR 1=1 --', []], // '1' <-> '1': no digits anywhere
+    [':*', []], // empty query
+    ['\\', []], // empty query
+    ['東京 🙂', []], // '東京'
+  ];
+  for (const [query, expected] of cases) {
+    const hits = await r.search(query, { k: 10 });
+    assert.deepEqual(new Set(ids(hits)), new Set(expected), `query ${JSON.stringify(query)}`);
+    assert.equal(hits.length, expected.length, `query ${JSON.stringify(query)}`);
+    for (const hit of hits) {
+      assert.equal(hit.text, `heron ${hit.id}`);
+      assert.equal(hit.score, await literalRank(hit.text, query), `${hit.id} for ${JSON.stringify(query)}`);
+      close(hit.score, 0.1);
+    }
   }
   assert.equal(await r.count(), hostile.length);
   await r.delete(["x'); DROP TABLE hostile; --"]);
@@ -95,13 +128,16 @@ test('ids and queries that look like SQL injection are stored and searched as pl
   assert.equal(tables.rows[0].n, 1);
 });
 
-test('attaches to an existing table and columns without creating anything', async () => {
+test('attaches to an existing table and columns without creating anything', { timeout: 20_000 }, async () => {
   await admin.query(`CREATE TABLE articles (article_id integer PRIMARY KEY, body text NOT NULL, info jsonb, extra text)`);
   await admin.query(`INSERT INTO articles VALUES (1, 'Glaciers carve deep valleys', '{"tier":"gold"}', 'x'), (2, 'Deserts bloom after rain', NULL, 'y')`);
   await admin.query(`CREATE INDEX articles_body_fts ON articles USING GIN (to_tsvector('english'::regconfig, body))`);
   const before = await admin.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'rankwise%' OR relname LIKE 'articles%'`);
   const r = await retriever({ table: 'public.articles', existing: { idColumn: 'article_id', textColumn: 'body', metadataColumn: 'info' } });
-  assert.deepEqual(await r.search('glacier valley'), [{ id: '1', text: 'Glaciers carve deep valleys', metadata: { tier: 'gold' }, score: (await r.search('glacier valley'))[0].score, rank: 1 }]);
+  // The cover glacier..valley holds two words that are not query terms: 0.1 / (1 + 2), as ts_rank_cd gives on the literals.
+  const glacier = await r.search('glacier valley');
+  assert.deepEqual(glacier, [{ id: '1', text: 'Glaciers carve deep valleys', metadata: { tier: 'gold' }, score: await literalRank('Glaciers carve deep valleys', 'glacier valley'), rank: 1 }]);
+  close(glacier[0].score, 0.1 / 3);
   assert.equal(await r.count(), 2);
   const afterOpen = await admin.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'rankwise%' OR relname LIKE 'articles%'`);
   assert.equal(afterOpen.rows[0].n, before.rows[0].n, 'no table or index was created');
@@ -115,7 +151,7 @@ test('attaches to an existing table and columns without creating anything', asyn
   await assert.rejects(retriever({ table: 'nowhere', existing: { idColumn: 'id', textColumn: 'body' } }), /table: nowhere does not exist \(attaching to an existing table creates nothing\)/);
 });
 
-test('bad options and unsupported modes are rejected with the field named', async () => {
+test('bad options and unsupported modes are rejected with the field named', { timeout: 20_000 }, async () => {
   await assert.rejects(retriever({ table: 'docs; DROP TABLE x' }), /table: expected an SQL identifier .* got "docs; DROP TABLE x"/);
   await assert.rejects(retriever({ table: 'a.b.c' }), /table: expected "table" or "schema.table"/);
   await assert.rejects(retriever({ existing: { idColumn: 'id"', textColumn: 'text' } }), /idColumn: expected an SQL identifier/);
