@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { RedisCacheStore } from '../src/cache/redis-store.js';
 import { SemanticCache } from '../src/cache/semantic-cache.js';
@@ -16,20 +17,35 @@ after(async () => {
   await redis?.process.stop();
 });
 
-/** Two replicas of one service: separate connections, separate in-process indexes, one shared clock. */
-async function twoReplicas(prefix: string, options: { ttlMs?: number; maxEntries?: number } = {}) {
-  const clock = { now: 5_000_000 };
-  const open = async () =>
-    SemanticCache.open({ encoder, store: await RedisCacheStore.connect(redis.url, { prefix }), now: () => clock.now, ...options });
-  const [a, b] = [await open(), await open()];
+/**
+ * Two replicas of one service: separate connections, separate in-process indexes, and each its own clock, as on two
+ * machines: a test clock per replica that the test moves (b's runs 250 ms ahead of a's), or with `clocks` the real
+ * clock read by each replica separately.
+ */
+async function twoReplicas(prefix: string, options: { ttlMs?: number; maxEntries?: number; clocks?: { a: () => number; b: () => number } } = {}) {
+  const clocks = { a: { now: 5_000_000 }, b: { now: 5_000_250 } };
+  const open = async (now: () => number) =>
+    SemanticCache.open({ encoder, store: await RedisCacheStore.connect(redis.url, { prefix }), now, ttlMs: options.ttlMs, maxEntries: options.maxEntries });
+  const [a, b] = [await open(options.clocks?.a ?? (() => clocks.a.now)), await open(options.clocks?.b ?? (() => clocks.b.now))];
   after(async () => {
     await a.close();
     await b.close();
   });
-  return { a, b, clock };
+  /** Moves both replicas' test clocks on. */
+  const tick = (ms: number) => {
+    clocks.a.now += ms;
+    clocks.b.now += ms;
+  };
+  return { a, b, tick };
 }
 
-describe('semantic cache on Redis, shared by replicas', () => {
+async function timedLookup(cache: SemanticCache, query: string) {
+  const start = Date.now();
+  const result = await cache.lookup(query);
+  return { hit: result.hit, start, end: Date.now() };
+}
+
+describe('semantic cache on Redis, shared by replicas', { timeout: 15_000 }, () => {
   it('a second replica sees entries the first wrote, vectors included', async () => {
     const { a, b } = await twoReplicas('t1');
     await a.store('How do I enable two-factor login?', { steps: ['Settings', 'Security', 'Enable'] });
@@ -48,26 +64,45 @@ describe('semantic cache on Redis, shared by replicas', () => {
     assert.deepEqual([stats.entries, stats.hits, stats.misses, stats.stores], [3, 2, 2, 3], 'counters are shared');
   });
 
-  it('TTL expiry is visible to both', async () => {
-    const { a, b, clock } = await twoReplicas('t2', { ttlMs: 30_000 });
-    await a.store('How do I reset my password?', 'reset link');
-    assert.equal((await b.lookup('How do I reset my password?')).hit, true);
-    clock.now += 30_000;
-    assert.equal((await a.lookup('How do I reset my password?')).hit, false);
-    assert.equal((await b.lookup('How do I reset my password?')).hit, false);
-    await b.store('How do I bake bread?', 'flour, water, salt, yeast');
-    assert.equal((await a.stats()).expirations, 1);
-    assert.equal((await a.stats()).entries, 1);
+  it('TTL expiry is visible to both, each on its own real clock', async (t) => {
+    // b's clock runs 40 ms ahead of a's: each replica judges expiry by its own clock, with the expiry time a wrote.
+    const skew = 40;
+    const clocks = { a: () => Date.now(), b: () => Date.now() + skew };
+    // Retried with a longer TTL when the machine is too loaded to look up twice before the shortest one ends.
+    for (const [attempt, ttlMs] of [300, 1200, 4800].entries()) {
+      const { a, b } = await twoReplicas(`t2-${attempt}`, { ttlMs, clocks });
+      const t0 = Date.now();
+      await a.store('How do I reset my password?', 'reset link');
+      const t1 = Date.now();
+      // Expires at a's clock reading during the store + ttlMs: in [t0 + ttlMs, t1 + ttlMs] real time, and b sees that
+      // moment `skew` ms early.
+      const fromA = await timedLookup(a, 'How do I reset my password?');
+      const fromB = await timedLookup(b, 'How do I reset my password?');
+      if (fromB.end + skew >= t0 + ttlMs) {
+        t.diagnostic(`two lookups took ${fromB.end - t0} ms: undecided with ttl ${ttlMs} ms, retrying longer`);
+        continue;
+      }
+      assert.deepEqual([fromA.hit, fromB.hit], [true, true], 'both see the entry before its TTL');
+
+      await sleep(t1 + ttlMs + 20 - Date.now());
+      assert.equal((await a.lookup('How do I reset my password?')).hit, false, 'a sees it expired');
+      assert.equal((await b.lookup('How do I reset my password?')).hit, false, 'b sees it expired');
+      await b.store('How do I bake bread?', 'flour, water, salt, yeast'); // b's write purges it from Redis
+      const stats = await a.stats();
+      assert.deepEqual([stats.expirations, stats.entries, stats.hits, stats.misses], [1, 1, 2, 2]);
+      return;
+    }
+    assert.fail('every pair of lookups took longer than the TTL, even 4.8 s');
   });
 
   it('LRU eviction by one replica is visible to the other', async () => {
-    const { a, b, clock } = await twoReplicas('t3', { maxEntries: 2 });
+    const { a, b, tick } = await twoReplicas('t3', { maxEntries: 2 });
     await a.store('How do I reset my password?', 'A');
-    clock.now += 1000;
+    tick(1000);
     await a.store('Where can I download my invoices?', 'B');
-    clock.now += 1000;
-    assert.equal((await b.lookup('How do I reset my password?')).hit, true, 'b uses A: now B is least recently used');
-    clock.now += 1000;
+    tick(1000);
+    assert.equal((await b.lookup('How do I reset my password?')).hit, true, 'b uses A (by its own clock): now B is least recently used');
+    tick(1000);
     await b.store('How do I bake bread?', 'C');
     assert.equal((await a.lookup('Where can I download my invoices?')).hit, false, 'a had B indexed, but it is gone');
     assert.equal((await a.lookup('How do I reset my password?')).value, 'A');

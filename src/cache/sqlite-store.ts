@@ -1,9 +1,11 @@
 /**
  * The embedded default store: one SQLite file in WAL mode. Every change is one transaction, so a process killed in
  * the middle of a write leaves the entry wholly there or wholly absent; WAL lets several processes read while one
- * writes. `:memory:` gives a throwaway cache (the simulation uses it).
+ * writes. `:memory:` gives a throwaway cache (the simulation uses it). The `faultPoint` calls between the steps of a
+ * write let test/crash-points.test.ts kill a writer exactly there (see src/util/fault.ts).
  */
 import { createRequire } from 'node:module';
+import { faultPoint } from '../util/fault.js';
 import {
   COUNTER_NAMES,
   bytesToVector,
@@ -131,6 +133,7 @@ export class SqliteCacheStore implements CacheStore {
   async setMeta(meta: StoreMeta): Promise<void> {
     this.db.transaction(() => {
       this.statements.setMeta.run('encoder', meta.encoder);
+      faultPoint('sqlite-cache:meta-after-encoder');
       this.statements.setMeta.run('dimension', String(meta.dimension));
     })();
   }
@@ -153,12 +156,18 @@ export class SqliteCacheStore implements CacheStore {
     const insertAll = this.db.transaction(() =>
       rows.map(({ entry, value, vector }) => {
         const old = this.statements.idOfKey.get(entry.key);
-        if (old) this.statements.deleteId.run(old.id);
+        if (old) {
+          this.statements.deleteId.run(old.id);
+          faultPoint('sqlite-cache:put-after-delete');
+        }
         const id = Number(this.statements.insert.run(entry.key, entry.query, vector, value, now, now, entry.expiresAt).lastInsertRowid);
+        faultPoint('sqlite-cache:put-after-insert');
         return { id, key: entry.key, query: entry.query, vector: entry.vector, value: entry.value, createdAt: now, expiresAt: entry.expiresAt };
       }),
     );
-    return insertAll.immediate();
+    const stored = insertAll.immediate();
+    faultPoint('sqlite-cache:put-after-commit');
+    return stored;
   }
 
   async touch(id: number, now: number): Promise<void> {
@@ -170,6 +179,7 @@ export class SqliteCacheStore implements CacheStore {
       const row = this.statements.idOfKey.get(key);
       if (!row) return [];
       this.statements.deleteId.run(row.id);
+      faultPoint('sqlite-cache:remove-after-delete');
       return [row.id];
     }).immediate();
   }
@@ -178,6 +188,7 @@ export class SqliteCacheStore implements CacheStore {
     return this.db.transaction(() => {
       const n = this.statements.countAll.get()!.n;
       this.db.exec('DELETE FROM entries');
+      faultPoint('sqlite-cache:remove-after-delete');
       return n;
     }).immediate();
   }
@@ -201,7 +212,10 @@ export class SqliteCacheStore implements CacheStore {
     const changes = COUNTER_NAMES.filter((name) => delta[name]);
     if (changes.length === 0) return;
     this.db.transaction(() => {
-      for (const name of changes) this.statements.addCounter.run(name, delta[name]!);
+      changes.forEach((name, i) => {
+        this.statements.addCounter.run(name, delta[name]!);
+        if (i === 0) faultPoint('sqlite-cache:counters-after-first');
+      });
     })();
   }
 
@@ -222,6 +236,7 @@ export class SqliteCacheStore implements CacheStore {
     return this.db.transaction(() => {
       const ids = select();
       for (const id of ids) this.statements.deleteId.run(id);
+      if (ids.length > 0) faultPoint('sqlite-cache:remove-after-delete');
       return ids;
     }).immediate();
   }

@@ -9,12 +9,16 @@
  * Every file is written to a temporary name and renamed; a segment becomes part of the index only when the manifest
  * that names it is renamed into place. A crash at any point therefore leaves the last good manifest, and files it
  * does not name are ignored (and removed by the next compaction). Deletes are tombstones in the manifest;
- * re-adding an id tombstones the old copy in the same manifest write. One writer at a time per folder.
+ * re-adding an id tombstones the old copy in the same manifest write. One writer at a time per folder. The
+ * `faultPoint` calls between the steps of a write let test/crash-points.test.ts kill a writer exactly there
+ * (see src/util/fault.ts).
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { faultPoint } from '../../util/fault.js';
 import { exists } from '../../util/fs.js';
 import {
   centroidInteractionScores,
@@ -473,8 +477,18 @@ export class TokenIndex {
     return { entry, ids, texts, starts, vectors, alive: new Uint8Array(ids.length).fill(1), codes };
   }
 
+  /** writeFileAtomic, spelled out so that a crash test can stop between the temporary file and the rename. */
   private async writeManifest(manifest: Manifest): Promise<void> {
-    await writeFileAtomic(join(this.dir, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+    const temp = join(this.dir, `.${MANIFEST}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      await writeFile(temp, `${JSON.stringify(manifest, null, 1)}\n`);
+      faultPoint('token-index:before-manifest');
+      await rename(temp, join(this.dir, MANIFEST));
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    faultPoint('token-index:after-manifest');
     this.manifest = manifest;
   }
 
@@ -511,6 +525,7 @@ export class TokenIndex {
     const file = `seg-${String(draft.generation).padStart(6, '0')}.bin`;
     const texts = documents.map((d) => d.text ?? null);
     await writeFileAtomic(join(this.dir, file), serializeSegment(documents.map((d) => d.id), counts, texts, encoded));
+    faultPoint('token-index:after-segment');
     // Scores and centroid codes use what was stored, not what was given.
     const stored = decodeTokens(encoded, starts[counts.length], dim, this.encoding);
     let codes: Uint16Array | null = null;
@@ -520,6 +535,7 @@ export class TokenIndex {
       codes = await nearestCentroids(await this.engineFor(work), stored, starts[counts.length], this.centroids, draft.centroids.count, dim);
       codesFile = `${file.replace(/\.bin$/, '')}.c${draft.generation}.codes`;
       await writeFileAtomic(join(this.dir, codesFile), rawBytes(codes));
+      faultPoint('token-index:after-codes');
     }
     for (const d of documents) {
       const at = this.where.get(d.id);
@@ -586,6 +602,7 @@ export class TokenIndex {
       // Decoded vectors re-encode to the same bytes: float16 round-trips exactly, int8 keeps each token's scale.
       const encoded = encodeTokens(vectors, tokens, dim, this.encoding);
       await writeFileAtomic(join(this.dir, file), serializeSegment(ids, counts, texts, encoded));
+      faultPoint('token-index:after-segment');
       let codes: Uint16Array | null = null;
       let codesFile: string | null = null;
       if (withCodes) {
@@ -593,6 +610,7 @@ export class TokenIndex {
         codePieces.forEach((p, i) => codes!.set(p, starts[i]));
         codesFile = `${file.replace(/\.bin$/, '')}.c${draft.generation}.codes`;
         await writeFileAtomic(join(this.dir, codesFile), rawBytes(codes));
+        faultPoint('token-index:after-codes');
       }
       const entry: SegmentEntry = { file, docs: ids.length, tokens, deleted: [], codes: codesFile };
       draft.segments.push(entry);
@@ -627,12 +645,14 @@ export class TokenIndex {
     draft.generation++;
     const centroidFile = `centroids-${String(draft.generation).padStart(6, '0')}.bin`;
     await writeFileAtomic(join(this.dir, centroidFile), rawBytes(centroids));
+    faultPoint('token-index:after-centroids');
     const allCodes: Uint16Array[] = [];
     for (let s = 0; s < this.segments.length; s++) {
       const seg = this.segments[s];
       const codes = await nearestCentroids(engine, seg.vectors, seg.starts[seg.ids.length], centroids, options.count, dim);
       const codesFile = `${seg.entry.file.replace(/\.bin$/, '')}.c${draft.generation}.codes`;
       await writeFileAtomic(join(this.dir, codesFile), rawBytes(codes));
+      faultPoint('token-index:after-codes');
       draft.segments[s].codes = codesFile;
       allCodes.push(codes);
     }
@@ -657,7 +677,10 @@ export class TokenIndex {
     if (this.manifest.centroids) keep.add(this.manifest.centroids.file);
     for (const name of await readdir(this.dir)) {
       const ours = /^seg-\d+\.(bin|c\d+\.codes)$/.test(name) || /^centroids-\d+\.bin$/.test(name) || /^\.(seg-|centroids-|manifest\.json).*\.tmp$/.test(name);
-      if (ours && !keep.has(name)) await rm(join(this.dir, name), { force: true });
+      if (ours && !keep.has(name)) {
+        await rm(join(this.dir, name), { force: true });
+        faultPoint('token-index:during-cleanup');
+      }
     }
   }
 }
