@@ -10,7 +10,7 @@ const PAIRS: TopicalPair[] = [
   { query: 'q3', document: 'b3-hard', label: 0, topic: 'B' },
 ];
 
-test('augmentPairs: easy negatives come from other topics, positives repeat, siblings get the weak label', () => {
+test('augmentPairs: easy negatives come from other topics, positives repeat, siblings get the weak label', { timeout: 30_000 }, () => {
   const out = augmentPairs(PAIRS, { easyNegativesPerQuery: 3, positiveCopies: 2, siblingLabel: 0.6, seed: 1 });
   assert.deepEqual(out.slice(0, PAIRS.length), PAIRS.map(({ query, document, label }) => ({ query, document, label })), 'the given pairs first, unchanged');
   const topicOf = new Map(PAIRS.map((p) => [p.document, p.topic]));
@@ -28,7 +28,7 @@ test('augmentPairs: easy negatives come from other topics, positives repeat, sib
   assert.deepEqual(augmentPairs(PAIRS, { easyNegativesPerQuery: 3, positiveCopies: 2, siblingLabel: 0.6, seed: 1 }), out, 'seeded');
 });
 
-test('augmentPairs: bad options name the field', () => {
+test('augmentPairs: bad options name the field', { timeout: 30_000 }, () => {
   assert.throws(() => augmentPairs(PAIRS, { easyNegativesPerQuery: -1, positiveCopies: 1, siblingLabel: null, seed: 1 }), /easyNegativesPerQuery/);
   assert.throws(() => augmentPairs(PAIRS, { easyNegativesPerQuery: 0, positiveCopies: 0, siblingLabel: null, seed: 1 }), /positiveCopies/);
   assert.throws(() => augmentPairs(PAIRS, { easyNegativesPerQuery: 0, positiveCopies: 1, siblingLabel: 2, seed: 1 }), /siblingLabel/);

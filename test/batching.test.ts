@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { lengthSortedBatches } from '../src/models/batching.js';
 import { SeededRandom } from '../src/models/random.js';
 
-test('length-sorted batches cover every index once, respect both bounds, and group similar lengths', () => {
+test('length-sorted batches cover every index once, respect both bounds, and group similar lengths', { timeout: 30_000 }, () => {
   const rng = new SeededRandom(7);
   const lengths = Array.from({ length: 203 }, () => 3 + Math.floor(rng.next() * 300));
   const batches = lengthSortedBatches(lengths, { maxBatchSize: 16, maxBatchTokens: 16 * 128 });
@@ -22,10 +22,10 @@ test('length-sorted batches cover every index once, respect both bounds, and gro
   assert.ok(padded < real * 1.15, `padding overhead ${(padded / real).toFixed(3)}`);
 });
 
-test('lengths arrive longest first and ties keep input order', () => {
+test('lengths arrive longest first and ties keep input order', { timeout: 30_000 }, () => {
   assert.deepEqual(lengthSortedBatches([5, 9, 5, 9, 1], { maxBatchSize: 2 }), [[1, 3], [0, 2], [4]]);
 });
 
-test('a bad batch size is an error that names it', () => {
+test('a bad batch size is an error that names it', { timeout: 30_000 }, () => {
   assert.throws(() => lengthSortedBatches([1, 2], { maxBatchSize: 0 }), /batchSize must be a positive integer/);
 });

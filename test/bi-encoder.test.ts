@@ -31,7 +31,7 @@ async function hiddenStates(text: string): Promise<{ ids: number[]; states: Floa
   return { ids: enc.inputIds, states: out.last_hidden_state.data as Float32Array, hidden: 64 };
 }
 
-test('mean pooling over real tokens equals the mean of the hidden states, whatever the batch', async () => {
+test('mean pooling over real tokens equals the mean of the hidden states, whatever the batch', { timeout: 120_000 }, async () => {
   const raw = await encoder.encode(TEXTS, { normalize: false, batchSize: 2 });
   for (let i = 0; i < TEXTS.length; i++) {
     const { ids, states, hidden } = await hiddenStates(TEXTS[i]);
@@ -43,7 +43,7 @@ test('mean pooling over real tokens equals the mean of the hidden states, whatev
   }
 });
 
-test('vectors are unit length by default; CLS pooling is the first hidden state', async () => {
+test('vectors are unit length by default; CLS pooling is the first hidden state', { timeout: 120_000 }, async () => {
   const vectors = await encoder.encode(TEXTS);
   for (const v of vectors) assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-5);
   const [cls] = await encoder.encode([TEXTS[1]], { pooling: 'cls', normalize: false });
@@ -51,7 +51,7 @@ test('vectors are unit length by default; CLS pooling is the first hidden state'
   cls.forEach((x, h) => assert.ok(Math.abs(x - states[h]) < 1e-5));
 });
 
-test('token embeddings: one unit vector per real token, specials dropped on request', async () => {
+test('token embeddings: one unit vector per real token, specials dropped on request', { timeout: 120_000 }, async () => {
   const [tokens] = await encoder.encodeTokens([TEXTS[1]]);
   const ids = encoder.tokenizer.tokenIds(TEXTS[1]);
   assert.deepEqual(tokens.ids, ids);
@@ -69,7 +69,7 @@ test('token embeddings: one unit vector per real token, specials dropped on requ
   tokens.vectors.subarray(0, 64).forEach((x, h) => assert.ok(Math.abs(x - first[h] / norm) < 1e-5));
 });
 
-test('the encoder ranks by cosine through the common Ranker interface', async () => {
+test('the encoder ranks by cosine through the common Ranker interface', { timeout: 120_000 }, async () => {
   const ranker = new EncoderRanker(encoder);
   const ranked = await ranker.rank('search ranking', TEXTS);
   const [q, ...docs] = await encoder.encode(['search ranking', ...TEXTS]);
@@ -78,7 +78,7 @@ test('the encoder ranks by cosine through the common Ranker interface', async ()
   assert.deepEqual(ranked.results.map((r) => r.index), [...cos.keys()].sort((a, b) => cos[b] - cos[a]));
 });
 
-test('a cross-encoder folder is refused with a clear error', async () => {
+test('a cross-encoder folder is refused with a clear error', { timeout: 120_000 }, async () => {
   const ce = await fixtureModel({ kind: 'cross-encoder', seed: 5 });
   await assert.rejects(BiEncoder.load(ce), /a bi-encoder needs a plain encoder/);
 });

@@ -19,7 +19,7 @@ const pair = (score: number, duplicate: boolean, vetoed = false): ScoredPair => 
 // Scores 0.9 dup, 0.8 dup, 0.7 not, 0.6 dup, 0.3 not; a vetoed non-duplicate at 0.95 can never hit.
 const scored = [pair(0.9, true), pair(0.8, true), pair(0.7, false), pair(0.6, true), pair(0.3, false), pair(0.95, false, true)];
 
-describe('cache threshold calibration (hand-computed)', () => {
+describe('cache threshold calibration (hand-computed)', { timeout: 120_000 }, () => {
   it('counts a threshold\'s hits, wrong hits and misses; vetoed pairs never hit', () => {
     // At 0.65: 0.9 and 0.8 are right hits, 0.7 a wrong hit, 0.6 a missed duplicate.
     const p = evaluateThreshold(scored, 0.65);
@@ -61,7 +61,7 @@ describe('cache threshold calibration (hand-computed)', () => {
   });
 });
 
-describe('the default threshold on our labelled pairs (USE Lite)', () => {
+describe('the default threshold on our labelled pairs (USE Lite)', { timeout: 120_000 }, () => {
   let encoder: SentenceEncoder;
   before(async () => {
     encoder = await loadSentenceEncoder('use-lite');

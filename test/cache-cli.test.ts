@@ -10,7 +10,7 @@ import { scratchDir } from './helpers/fixtures.js';
 
 const QUERIES = join(ROOT, 'datasets/cache/queries.jsonl');
 
-describe('rankwise cache', () => {
+describe('rankwise cache', { timeout: 300_000 }, () => {
   it('simulate --json reports exactly the article\'s fields, and they agree with the labels', async () => {
     const report = JSON.parse(await ok('cache', 'simulate', '--queries', QUERIES, '--json'));
     assert.deepEqual(Object.keys(report), ['hits', 'misses', 'hit_precision', 'miss_precision', 'accuracy', 'queries']);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { contradiction, stem } from '../src/cache/guards.js';
 
-describe('cache guards: contradictions veto a hit', () => {
+describe('cache guards: contradictions veto a hit', { timeout: 30_000 }, () => {
   const vetoed: Array<[string, string, string]> = [
     ['how do I enable two-factor login', 'how do I disable two-factor login', 'antonym'],
     ['How do I turn on location sharing?', 'How do I turn off location sharing?', 'antonym'],
@@ -32,7 +32,7 @@ describe('cache guards: contradictions veto a hit', () => {
   }
 });
 
-describe('cache guards: paraphrases pass', () => {
+describe('cache guards: paraphrases pass', { timeout: 30_000 }, () => {
   const paraphrases: Array<[string, string]> = [
     ['How do I reset my password?', 'I forgot my password, how can I set a new one?'],
     ['How do I reset my password?', "I can't remember my password. How do I get back into my account?"],

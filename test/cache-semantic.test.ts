@@ -16,7 +16,7 @@ function randomUnitVectors(count: number, dimension: number, seed: number): Floa
   return Array.from({ length: count }, () => l2normalize(Float32Array.from({ length: dimension }, () => random.normal())));
 }
 
-describe('vector index (HNSW, inner product)', () => {
+describe('vector index (HNSW, inner product)', { timeout: 120_000 }, () => {
   const vectors = randomUnitVectors(600, 32, 11);
 
   it('finds the exact nearest neighbours of a brute-force search, with cosine scores', () => {
@@ -47,7 +47,7 @@ describe('vector index (HNSW, inner product)', () => {
   });
 });
 
-describe('semantic cache lookups', () => {
+describe('semantic cache lookups', { timeout: 120_000 }, () => {
   let encoder: SentenceEncoder;
   before(async () => {
     encoder = await loadSentenceEncoder('use-lite');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { PairTokenizer } from '../src/models/tokenizer.js';
@@ -16,7 +16,7 @@ before(async () => {
   await writeFile(join(work, 'docs.jsonl'), DOCS.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n'));
 });
 
-test('fixture-model writes a complete folder and will not overwrite one without --force', async () => {
+test('fixture-model writes a complete folder and will not overwrite one without --force', { timeout: 300_000 }, async () => {
   const out = join(work, 'made');
   assert.match(await ok('fixture-model', '--out', out, '--kind', 'bi-encoder', '--layers', '1', '--hidden', '32', '--heads', '2', '--intermediate', '64', '--seed', '4'), /wrote .*bi-encoder, 1 layers, hidden 32/);
   const again = await rankwise('fixture-model', '--out', out, '--kind', 'bi-encoder');
@@ -28,7 +28,7 @@ test('fixture-model writes a complete folder and will not overwrite one without 
   assert.match(bad.stderr, /--kind expects one of cross-encoder, bi-encoder/);
 });
 
-test('rerank --json prints results sorted by score, the same from .txt, .jsonl and --doc', async () => {
+test('rerank --json prints results sorted by score, the same from .txt, .jsonl and --doc', { timeout: 300_000 }, async () => {
   const fromTxt = JSON.parse(await ok('rerank', '--model', ce, '--query', 'what is a reranker', '--docs', join(work, 'docs.txt'), '--json'));
   const fromJsonl = JSON.parse(await ok('rerank', '--model', ce, '--query', 'what is a reranker', '--docs', join(work, 'docs.jsonl'), '--json'));
   const fromArgs = JSON.parse(await ok('rerank', '--model', ce, '--query', 'what is a reranker', ...DOCS.flatMap((d) => ['--doc', d]), '--json'));
@@ -44,14 +44,14 @@ test('rerank --json prints results sorted by score, the same from .txt, .jsonl a
   assert.deepEqual(top.results, results.slice(0, 2));
 });
 
-test('rerank prints the article\'s table without --json', async () => {
+test('rerank prints the article\'s table without --json', { timeout: 300_000 }, async () => {
   const text = await ok('rerank', '--model', ce, '--query', 'what is a reranker', '--docs', join(work, 'docs.txt'), '--dtype', 'int8');
   const rows = text.split('\n').filter((l) => l.startsWith('#'));
   assert.equal(rows.length, DOCS.length);
   rows.forEach((row, i) => assert.match(row, new RegExp(`^#${i + 1} \\(score \\d\\.\\d{4}\\) \\[was #[0-3]\\] \\S`)));
 });
 
-test('tokenize --json gives exactly the pair encoding, and --pairs one line per pair', async () => {
+test('tokenize --json gives exactly the pair encoding, and --pairs one line per pair', { timeout: 300_000 }, async () => {
   const tokenizer = await PairTokenizer.fromFolder(ce);
   const expected = tokenizer.encodePair('Is it safe?', 'Yes, it is perfectly safe to use. '.repeat(20), { maxLength: 32 });
   const single = JSON.parse(await ok('tokenize', '--model', ce, '--query', 'Is it safe?', '--doc', 'Yes, it is perfectly safe to use. '.repeat(20), '--max-length', '32', '--json'));
@@ -64,7 +64,7 @@ test('tokenize --json gives exactly the pair encoding, and --pairs one line per 
   assert.deepEqual(lines[1].input_ids, tokenizer.encodePair('héllo wörld', '', { maxLength: 512 }).inputIds);
 });
 
-test('compare times each model and reports how far their rankings agree', async () => {
+test('compare times each model and reports how far their rankings agree', { timeout: 300_000 }, async () => {
   const other = await fixtureModel({ kind: 'cross-encoder', seed: 9 });
   const result = JSON.parse(await ok('compare', '--models', `${ce},${other},${ce}`, '--query', 'what is a reranker', '--docs', join(work, 'docs.txt'), '--repeats', '1', '--json'));
   assert.equal(result.models.length, 3);
@@ -80,7 +80,7 @@ test('compare times each model and reports how far their rankings agree', async 
   assert.match(table, /kendall tau/);
 });
 
-test('bad input exits non-zero with one line naming the problem', async () => {
+test('bad input exits non-zero with one line naming the problem', { timeout: 300_000 }, async () => {
   const cases: Array<[string[], RegExp]> = [
     [['rerank', '--model', ce, '--query', 'q', '--docs', join(work, 'missing.txt')], /--docs .*missing\.txt: no such file/],
     [['rerank', '--model', join(work, 'nope'), '--query', 'q', '--doc', 'd'], /model ".*nope": no such folder/],
@@ -102,13 +102,23 @@ test('bad input exits non-zero with one line naming the problem', async () => {
   }
 });
 
-test('the packaged launcher runs the CLI', async () => {
-  const { stdout } = await run(process.execPath, [join(ROOT, 'bin/rankwise.js'), '--help'], { cwd: ROOT });
-  assert.match(stdout, /rerank/);
-  assert.match(stdout, /fixture-model/);
+test('the packaged launcher runs the CLI from source in a checkout without dist/', { timeout: 300_000 }, async () => {
+  // bin/rankwise.js runs dist/ whenever it exists, stale or not; here it runs from a checkout-shaped folder with no
+  // dist/, so what answers is the current source (test/cli-commands.test.ts tests the dist/ path after a fresh build).
+  const checkout = await scratchDir();
+  await mkdir(join(checkout, 'bin'));
+  await copyFile(join(ROOT, 'bin/rankwise.js'), join(checkout, 'bin/rankwise.js'));
+  await copyFile(join(ROOT, 'package.json'), join(checkout, 'package.json'));
+  for (const dir of ['src', 'node_modules', 'datasets']) await symlink(join(ROOT, dir), join(checkout, dir));
+  const { stdout } = await run(process.execPath, [join(checkout, 'bin/rankwise.js'), '--help'], { cwd: checkout });
+  assert.equal(stdout, (await rankwise('--help')).stdout, 'the launcher answers exactly as the source does');
+  assert.match(stdout, /^ {2}rerank /m);
+  assert.match(stdout, /^ {2}fixture-model /m);
+  const rerank = JSON.parse((await run(process.execPath, [join(checkout, 'bin/rankwise.js'), 'rerank', '--model', ce, '--query', 'q', '--doc', 'a', '--doc', 'b', '--json'], { cwd: checkout })).stdout);
+  assert.equal(rerank.results.length, 2);
 });
 
-test('the quick start (no command): two-stage search over our documents, hybrid retrieval then the built-in cross-encoder', async () => {
+test('the quick start (no command): two-stage search over our documents, hybrid retrieval then the built-in cross-encoder', { timeout: 300_000 }, async () => {
   const text = await ok();
   assert.match(text, /^hybrid +20 +/m, 'the first stage keeps 20');
   assert.match(text, /^cross-encoder +5 +/m, 'the reranker keeps 5');
@@ -125,7 +135,7 @@ test('the quick start (no command): two-stage search over our documents, hybrid 
   assert.deepEqual(scores, [...scores].sort((a: number, b: number) => b - a), 'best first');
 });
 
-test('convert use-lite writes a folder that rerank loads; the built-in use-lite ranks the same way', async () => {
+test('convert use-lite writes a folder that rerank loads; the built-in use-lite ranks the same way', { timeout: 300_000 }, async () => {
   const out = join(work, 'use-lite');
   assert.match(await ok('convert', 'use-lite', '--out', out), /wrote .*use-lite/);
   const fromFolder = JSON.parse(await ok('rerank', '--model', out, '--query', 'what is a reranker', '--docs', join(work, 'docs.txt'), '--json'));

@@ -21,7 +21,7 @@ before(async () => {
   model = await CrossEncoder.load(dir, { threads: 1 });
 });
 
-test('batched, length-sorted prediction returns each pair the score it gets alone, in input order', async () => {
+test('batched, length-sorted prediction returns each pair the score it gets alone, in input order', { timeout: 120_000 }, async () => {
   const pairs = DOCS.map((d) => [QUERY, d] as const);
   const batched = await model.predict(pairs, { batchSize: 3 });
   assert.equal(batched.length, DOCS.length);
@@ -32,7 +32,7 @@ test('batched, length-sorted prediction returns each pair the score it gets alon
   assert.ok(new Set(Array.from(batched, (s) => s.toFixed(6))).size > 3, 'different documents get different scores');
 });
 
-test('sigmoid is the default for a one-logit model and is applied to the raw logit', async () => {
+test('sigmoid is the default for a one-logit model and is applied to the raw logit', { timeout: 120_000 }, async () => {
   const pairs = DOCS.map((d) => [QUERY, d] as const);
   const logits = await model.predict(pairs, { activation: 'none' });
   const probabilities = await model.predict(pairs);
@@ -40,7 +40,7 @@ test('sigmoid is the default for a one-logit model and is applied to the raw log
   logits.forEach((x, i) => assert.ok(Math.abs(1 / (1 + Math.exp(-x)) - probabilities[i]) < 1e-6));
 });
 
-test('rank orders by score, keeps original indices, and honours topK and returnDocuments', async () => {
+test('rank orders by score, keeps original indices, and honours topK and returnDocuments', { timeout: 120_000 }, async () => {
   const scores = await model.predict(DOCS.map((d) => [QUERY, d] as const));
   const ranked = await model.rank(QUERY, DOCS);
   assert.equal(ranked.results.length, DOCS.length);
@@ -56,7 +56,7 @@ test('rank orders by score, keeps original indices, and honours topK and returnD
   assert.equal(top.results[0].document, undefined);
 });
 
-test('chunked long documents keep the best window score; short documents score as with truncation', async () => {
+test('chunked long documents keep the best window score; short documents score as with truncation', { timeout: 120_000 }, async () => {
   const long = Array.from({ length: 150 }, (_, i) => `sentence ${i} talks about topic number ${i % 7}.`).join(' ');
   const opts = { maxLength: 48, overlap: 12 };
   const windows = model.tokenizer.encodePairWindows(QUERY, long, opts);
@@ -72,7 +72,7 @@ test('chunked long documents keep the best window score; short documents score a
   assert.ok(Math.abs(a - b) < 1e-6);
 });
 
-test('int8 follows fp32 closely', async () => {
+test('int8 follows fp32 closely', { timeout: 120_000 }, async () => {
   const int8 = await CrossEncoder.load(dir, { dtype: 'int8', threads: 1 });
   assert.match(int8.folder.onnxPath, /model_quantized\.onnx$/);
   const pairs = DOCS.map((d) => [QUERY, d] as const);
@@ -83,7 +83,7 @@ test('int8 follows fp32 closely', async () => {
   await int8.dispose();
 });
 
-test('bad input gets an error that names the field', async () => {
+test('bad input gets an error that names the field', { timeout: 120_000 }, async () => {
   await assert.rejects(model.rank('  ', DOCS), /query: expected a non-empty string/);
   await assert.rejects(model.rank(QUERY, [1 as unknown as string]), /documents\[0\]: expected a string/);
   await assert.rejects(model.rank(QUERY, DOCS, { topK: 0 }), /topK: expected a positive integer/);

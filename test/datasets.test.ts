@@ -301,7 +301,7 @@ function countBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 
 // --- Legal (binary labels, BCE fine-tuning) ------------------------------------------------------------------------
 
-test('legal/train.jsonl: 12 topics x 6 pairs, 3 queries per topic each with one positive and one hard negative', () => {
+test('legal/train.jsonl: 12 topics x 6 pairs, 3 queries per topic each with one positive and one hard negative', { timeout: 120_000 }, () => {
   const rows = readLabelled('legal/train.jsonl');
   assert.equal(rows.length, 72);
   const byTopic = countBy(rows, (r) => r.topic);
@@ -317,7 +317,7 @@ test('legal/train.jsonl: 12 topics x 6 pairs, 3 queries per topic each with one 
   }
 });
 
-test('legal/eval.jsonl: 10 seen + 10 unseen cases, new text, hard distractors', () => {
+test('legal/eval.jsonl: 10 seen + 10 unseen cases, new text, hard distractors', { timeout: 120_000 }, () => {
   const train = readLabelled('legal/train.jsonl');
   const cases = checkEval('legal/eval.jsonl', 10, trainIndex(train));
   checkDocumented('legal', ['legal/train.jsonl', 'legal/eval.jsonl'], [...trainIndex(train).topics, ...cases.map((c) => c.topic)]);
@@ -345,7 +345,7 @@ function readScored(): ScoredRow[] {
   return scored;
 }
 
-test('soft-scores/train.jsonl: 60-80 graded pairs, 10+ queries, each spanning the documented scale', () => {
+test('soft-scores/train.jsonl: 60-80 graded pairs, 10+ queries, each spanning the documented scale', { timeout: 120_000 }, () => {
   const file = 'soft-scores/train.jsonl';
   const rows = readScored();
   assert.ok(rows.length >= 60 && rows.length <= 80, `${rows.length} lines`);
@@ -373,7 +373,7 @@ test('soft-scores/train.jsonl: 60-80 graded pairs, 10+ queries, each spanning th
   checkOpenings(`${file} documents`, docs);
 });
 
-test('soft-scores/eval.jsonl: 10 seen + 10 unseen cases, new text, hard distractors', () => {
+test('soft-scores/eval.jsonl: 10 seen + 10 unseen cases, new text, hard distractors', { timeout: 120_000 }, () => {
   const train = readScored();
   const cases = checkEval('soft-scores/eval.jsonl', 10, trainIndex(train));
   checkDocumented('soft scores', ['soft-scores/train.jsonl', 'soft-scores/eval.jsonl'], [...trainIndex(train).topics, ...cases.map((c) => c.topic)]);
@@ -381,7 +381,7 @@ test('soft-scores/eval.jsonl: 10 seen + 10 unseen cases, new text, hard distract
 
 // --- Cybersecurity (cross-encoder -> bi-encoder distillation) ------------------------------------------------------
 
-test('cybersecurity/train.jsonl: 90-120 pairs over 15 confusable topics, positives and neighbour negatives in each', () => {
+test('cybersecurity/train.jsonl: 90-120 pairs over 15 confusable topics, positives and neighbour negatives in each', { timeout: 120_000 }, () => {
   const rows = readLabelled('cybersecurity/train.jsonl');
   assert.ok(rows.length >= 90 && rows.length <= 120, `${rows.length} lines`);
   const byTopic = countBy(rows, (r) => r.topic);
@@ -393,7 +393,7 @@ test('cybersecurity/train.jsonl: 90-120 pairs over 15 confusable topics, positiv
   }
 });
 
-test('cybersecurity/eval.jsonl: 15 seen (one per training topic) + 15 unseen cases, new text, hard distractors', () => {
+test('cybersecurity/eval.jsonl: 15 seen (one per training topic) + 15 unseen cases, new text, hard distractors', { timeout: 120_000 }, () => {
   const train = readLabelled('cybersecurity/train.jsonl');
   const index = trainIndex(train);
   const cases = checkEval('cybersecurity/eval.jsonl', 15, index);
@@ -406,7 +406,7 @@ test('cybersecurity/eval.jsonl: 15 seen (one per training topic) + 15 unseen cas
 
 const RERANKER_DOMAINS = ['health', 'cooking', 'travel', 'personal-finance', 'software', 'home-and-diy', 'science-and-nature', 'consumer-tech-support'];
 
-test('reranker/train.jsonl: 8 domains x 8 topics x 3 queries, each query one answer and two hard distractors', () => {
+test('reranker/train.jsonl: 8 domains x 8 topics x 3 queries, each query one answer and two hard distractors', { timeout: 120_000 }, () => {
   const rows = readLabelled('reranker/train.jsonl', { domain: 'string' }, 'closest') as Array<LabelledRow & { domain: string }>;
   assert.equal(rows.length, 576);
   assert.deepEqual(new Set(rows.map((r) => r.domain)), new Set(RERANKER_DOMAINS));
@@ -418,7 +418,7 @@ test('reranker/train.jsonl: 8 domains x 8 topics x 3 queries, each query one ans
   for (const [domain, lines] of countBy(rows, (r) => r.domain)) assert.equal(new Set(lines.map((r) => r.topic)).size, 8, `${domain}: topics`);
 });
 
-test('reranker/eval.jsonl: 32 seen + 32 unseen cases, 4 each per domain, new text, hard distractors', () => {
+test('reranker/eval.jsonl: 32 seen + 32 unseen cases, 4 each per domain, new text, hard distractors', { timeout: 120_000 }, () => {
   const train = readLabelled('reranker/train.jsonl', { domain: 'string' }, 'closest');
   const cases = checkEval('reranker/eval.jsonl', 32, trainIndex(train), { domain: 'string' }) as Array<EvalCase & { domain: string }>;
   for (const [domain, inDomain] of countBy(cases, (c) => c.domain)) {
@@ -430,7 +430,7 @@ test('reranker/eval.jsonl: 32 seen + 32 unseen cases, 4 each per domain, new tex
 
 // --- The check itself ----------------------------------------------------------------------------------------------
 
-test('word-overlap helper: stems and stop words behave as the checks above assume', () => {
+test('word-overlap helper: stems and stop words behave as the checks above assume', { timeout: 120_000 }, () => {
   assert.deepEqual(shared('can i be evicted for complaining', 'Eviction rules differ.'), ['evict']);
   assert.deepEqual(shared('how long does probate take', 'Probation is shorter.'), ['probat']);
   assert.deepEqual(shared('what is the best way to do it', 'It is the way.'), []);

@@ -12,7 +12,7 @@ import { DEFAULT_RERANKER, loadRanker } from '../src/rank/load-ranker.js';
 import { ensureDefaultReranker } from '../src/train/default-reranker.js';
 import { scratchDir } from './helpers/fixtures.js';
 
-test('before it is built, loadRanker("default") says how to build it; the folder name follows the recipe and data', async () => {
+test('before it is built, loadRanker("default") says how to build it; the folder name follows the recipe and data', { timeout: 300_000 }, async () => {
   const empty = await scratchDir();
   const saved = process.env.RANKWISE_CACHE;
   process.env.RANKWISE_CACHE = empty;
@@ -27,7 +27,7 @@ test('before it is built, loadRanker("default") says how to build it; the folder
   }
 });
 
-test('the built reranker beats the pretrained bi-encoder on held-out relevant-vs-distractor cases', async () => {
+test('the built reranker beats the pretrained bi-encoder on held-out relevant-vs-distractor cases', { timeout: 300_000 }, async () => {
   const build = await ensureDefaultReranker({ showProgress: false });
   assert.equal(build.dir, await defaultRerankerFolder());
   const cases = await readPairwiseCases(DEFAULT_RERANKER_EVAL_FILE);

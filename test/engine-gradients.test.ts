@@ -60,7 +60,7 @@ for (const { name, kind, inputs } of LOSS_CASES) {
   });
 }
 
-test('evaluateLoss: hand-computed values on tiny inputs', () => {
+test('evaluateLoss: hand-computed values on tiny inputs', { timeout: 300_000 }, () => {
   const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} vs ${expected}`);
   // BCEWithLogits(x, y) = -y log s(x) - (1 - y) log(1 - s(x)): (x=0, y=1) -> log 2; (x=2, y=0) -> -log(1 - s(2)) =
   // log(1 + e^2). Mean of the two.
@@ -82,7 +82,7 @@ test('evaluateLoss: hand-computed values on tiny inputs', () => {
   close(evaluateLoss('bce', { scores: Float64Array.of(0, 2), targets: Float64Array.of(1, 0) }).gradients.scores[0], -0.25, 'bce gradient');
 });
 
-test('evaluateLoss: bad inputs name the problem', () => {
+test('evaluateLoss: bad inputs name the problem', { timeout: 300_000 }, () => {
   assert.throws(() => evaluateLoss('bce', { scores: Float64Array.of(0, 1) }), /"targets" must be a Float64Array/);
   assert.throws(() => evaluateLoss('bce', { scores: Float64Array.of(0, 1), targets: Float64Array.of(1) }), /"scores" has 2 rows, "targets" has 1/);
   assert.throws(() => evaluateLoss('cosine', { a: Float64Array.of(1, 2, 3), b: Float64Array.of(1, 2, 3), dim: 2, targets: Float64Array.of(1) }), /multiple of dim/);
@@ -150,7 +150,7 @@ function wordPicks(batchIds: BigInt64Array, hidden: number, prefix: string): { n
 }
 const spread = (n: number, count = 5): number[] => Array.from({ length: count }, (_, k) => Math.floor(((k + 0.5) * n) / count));
 
-test('cross-encoder (bce, mse, margin-mse): parameter gradients match finite differences', async () => {
+test('cross-encoder (bce, mse, margin-mse): parameter gradients match finite differences', { timeout: 300_000 }, async () => {
   const config = tinyConfig(CROSS);
   const weights = testWeights(config, CROSS, 21);
   const H = config.hidden_size;
@@ -169,7 +169,7 @@ test('cross-encoder (bce, mse, margin-mse): parameter gradients match finite dif
   await checkModelGradients(CROSS, config, weights, { loss: 'margin-mse', positives: batch, negatives, margins: Float32Array.of(2, -1, 0.5) }, picks.slice(1, 3));
 });
 
-test('bi-encoder (cosine, mnrl; mean and CLS pooling): parameter gradients match finite differences', async () => {
+test('bi-encoder (cosine, mnrl; mean and CLS pooling): parameter gradients match finite differences', { timeout: 300_000 }, async () => {
   const config = tinyConfig(ENCODER, { hidden_act: 'gelu_new' });
   const weights = testWeights(config, ENCODER, 22);
   const H = config.hidden_size;
@@ -187,7 +187,7 @@ test('bi-encoder (cosine, mnrl; mean and CLS pooling): parameter gradients match
   await checkModelGradients(ENCODER, config, weights, { loss: 'mnrl', anchors: a, positives: b, scale: 20 }, picks, 'cls');
 });
 
-test('the padding row of the word embeddings gets no gradient, as nn.Embedding(padding_idx) in HF', async () => {
+test('the padding row of the word embeddings gets no gradient, as nn.Embedding(padding_idx) in HF', { timeout: 300_000 }, async () => {
   const config = tinyConfig(CROSS);
   const weights = testWeights(config, CROSS, 23);
   const model = TorchBert.create({ config, head: CROSS, weights, seed: 1, dtype: 'float64', threads: 1 });

@@ -110,7 +110,7 @@ after(async () => {
   for (const close of closers) await close();
 });
 
-test('use-lite: forward equals the ONNX sentence_embedding, long and empty texts included', async (t) => {
+test('use-lite: forward equals the ONNX sentence_embedding, long and empty texts included', { timeout: 300_000 }, async (t) => {
   const model = create(weights);
   const onnx = await onnxFolder('original', weights);
   assert.ok(tokenizer.encode(SENTENCES[SENTENCES.length - 1]).length > USE_LITE_CONFIG.max_position_embeddings);
@@ -123,7 +123,7 @@ test('use-lite: forward equals the ONNX sentence_embedding, long and empty texts
   assert.equal(hidden.length, SENTENCES.length * USE_LITE_CONFIG.max_position_embeddings * USE_LITE_CONFIG.hidden_size, 'tokens clipped to 128');
 });
 
-test('use-lite: cosine-loss training lowers the loss, and the ONNX graph from state() matches the trained engine', async (t) => {
+test('use-lite: cosine-loss training lowers the loss, and the ONNX graph from state() matches the trained engine', { timeout: 300_000 }, async (t) => {
   const model = create(weights);
   const request = {
     loss: 'cosine' as const,
@@ -151,7 +151,7 @@ test('use-lite: cosine-loss training lowers the loss, and the ONNX graph from st
   t.diagnostic(compare('after training', trained, await onnx.encode(texts)));
 });
 
-test('use-lite: float64 gradients match central finite differences (mnrl loss)', async () => {
+test('use-lite: float64 gradients match central finite differences (mnrl loss)', { timeout: 300_000 }, async () => {
   const model = TorchBert.create({ config: USE_LITE_CONFIG, head: 'none', weights, seed: 5, threads: 2, dtype: 'float64' });
   closers.push(() => model.dispose());
   const request = {
@@ -225,7 +225,7 @@ function pairBatch(pairs: ReadonlyArray<readonly [string, string, number]>): Pad
   return batch;
 }
 
-test('use-lite cross-encoder: shares the bi-encoder, trains with bce, and its new tensors get exact gradients', async () => {
+test('use-lite cross-encoder: shares the bi-encoder, trains with bce, and its new tensors get exact gradients', { timeout: 300_000 }, async () => {
   const H = USE_LITE_CONFIG.hidden_size;
   const config = { ...USE_LITE_CONFIG, type_vocab_size: 2, num_labels: 1 };
   // Zero segments and an identity classifier: the logits are the tanh-pooled vector, whose L2 norm is the bi-encoder.

@@ -38,13 +38,13 @@ async function losses(model: TorchBert, steps: number, request: TrainRequest = b
   return out;
 }
 
-test('engineInfo reports the libtorch version and BLAS', () => {
+test('engineInfo reports the libtorch version and BLAS', { timeout: 300_000 }, () => {
   const info = engineInfo();
   assert.match(info.torchVersion, /^\d+\.\d+/);
   assert.ok(info.threads >= 1);
 });
 
-test('same seed, weights and batches give bit-identical losses and weights; another seed draws other dropout masks', async () => {
+test('same seed, weights and batches give bit-identical losses and weights; another seed draws other dropout masks', { timeout: 300_000 }, async () => {
   const runs = [3, 3, 4].map((seed) => {
     const m = create(smallConfig, smallWeights, { seed });
     m.configureOptimizer(optimizer);
@@ -59,7 +59,7 @@ test('same seed, weights and batches give bit-identical losses and weights; anot
   assert.deepEqual(await fresh[0].forward(batch), await fresh[1].forward(batch));
 });
 
-test('training reduces the loss on a small fixed batch', async () => {
+test('training reduces the loss on a small fixed batch', { timeout: 300_000 }, async () => {
   const model = create(smallConfig, smallWeights);
   const before = (await model.lossAndGradients(bce, [])).loss;
   model.configureOptimizer({ ...optimizer, totalSteps: 30 });
@@ -90,7 +90,7 @@ function adamw(p: number[], grads: number[][], lrs: number[], decay: boolean, o:
   return out;
 }
 
-test('AdamW: warm-up then linear decay, and decoupled decay everywhere but biases and LayerNorm weights', async () => {
+test('AdamW: warm-up then linear decay, and decoupled decay everywhere but biases and LayerNorm weights', { timeout: 300_000 }, async () => {
   const model = create(noDropout, smallWeights, { dtype: 'float64' });
   const options = { lr: 0.01, weightDecay: 0.5, warmupSteps: 2, totalSteps: 6, maxGradNorm: 0, eps: 1e-8 };
   model.configureOptimizer(options);
@@ -136,7 +136,7 @@ test('AdamW: warm-up then linear decay, and decoupled decay everywhere but biase
   assert.deepEqual(rest.map((r) => r.step), [3, 4, 5, 6, 7]);
 });
 
-test('gradient clipping: the reported norm is the pre-clip norm, and the update uses the clipped gradient', async () => {
+test('gradient clipping: the reported norm is the pre-clip norm, and the update uses the clipped gradient', { timeout: 300_000 }, async () => {
   const names = [...smallWeights.keys()];
   const probe = create(noDropout, smallWeights, { dtype: 'float64' });
   const { gradients } = await probe.lossAndGradients(bce, names);
@@ -170,7 +170,7 @@ test('gradient clipping: the reported norm is the pre-clip norm, and the update 
   }
 });
 
-test('checkpoint: save, load into a fresh model, continue: the same losses and weights as never stopping', async () => {
+test('checkpoint: save, load into a fresh model, continue: the same losses and weights as never stopping', { timeout: 300_000 }, async () => {
   const path = join(dir, 'engine.pt');
   const straight = create(smallConfig, smallWeights, { seed: 9 });
   straight.configureOptimizer(optimizer);
@@ -199,7 +199,7 @@ test('checkpoint: save, load into a fresh model, continue: the same losses and w
   assert.deepEqual(other.state(), before);
 });
 
-test('errors name the missing or misshapen tensor', () => {
+test('errors name the missing or misshapen tensor', { timeout: 300_000 }, () => {
   const config = tinyConfig(CROSS);
   const weights = testWeights(config, CROSS, 1);
   const without = new Map(weights);
@@ -222,7 +222,7 @@ test('errors name the missing or misshapen tensor', () => {
   models.push(TorchBert.create({ config: tinyConfig(ENCODER), head: ENCODER, weights: encoderWeights, seed: 1 }));
 });
 
-test('bad requests name the problem', async () => {
+test('bad requests name the problem', { timeout: 300_000 }, async () => {
   const model = create(smallConfig, smallWeights);
   await assert.rejects(model.trainStep(bce), /call configureOptimizer\(\) first/);
   model.configureOptimizer(optimizer);
@@ -249,7 +249,7 @@ test('bad requests name the problem', async () => {
   assert.ok(Number.isFinite((await model.trainStep(bce)).loss));
 });
 
-test('calls on one model queue in order; synchronous calls refuse to interleave; disposed models refuse work', async () => {
+test('calls on one model queue in order; synchronous calls refuse to interleave; disposed models refuse work', { timeout: 300_000 }, async () => {
   const model = create(noDropout, smallWeights);
   model.configureOptimizer({ ...optimizer, warmupSteps: 0 });
   const first = model.forward(batch);
@@ -264,7 +264,7 @@ test('calls on one model queue in order; synchronous calls refuse to interleave;
   assert.throws(() => model.state(), /disposed/);
 });
 
-test('trainStep runs off the event loop: timers fire during a step', async () => {
+test('trainStep runs off the event loop: timers fire during a step', { timeout: 300_000 }, async () => {
   const config = tinyConfig(CROSS, { vocab_size: 1000, hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 512, max_position_embeddings: 64 });
   const model = create(config, testWeights(config, CROSS, 2));
   model.configureOptimizer(optimizer);

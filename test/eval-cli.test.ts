@@ -37,7 +37,7 @@ before(async () => {
   await writeFile(queriesFile, QUERIES.map((q) => JSON.stringify(q)).join('\n') + '\n');
 });
 
-test('eval pairwise --json gives the same scores as the library and counts splits from the file', async () => {
+test('eval pairwise --json gives the same scores as the library and counts splits from the file', { timeout: 300_000 }, async () => {
   const out = await rankwise('eval', 'pairwise', '--model', ce, '--cases', casesFile, '--json');
   assert.equal(out.code, 0, out.stderr);
   assert.equal(out.stderr, '', 'no progress bar or other noise under --json');
@@ -69,7 +69,7 @@ test('eval pairwise --json gives the same scores as the library and counts split
   assert.ok(Math.abs(json.avg_gap - gaps.reduce((a, b) => a + b, 0) / 5) < 1e-12);
 });
 
-test('eval pairwise prints the per-case table and the accuracy summary; --baseline adds what changed', async () => {
+test('eval pairwise prints the per-case table and the accuracy summary; --baseline adds what changed', { timeout: 300_000 }, async () => {
   const text = await ok('eval', 'pairwise', '--model', ce, '--cases', casesFile, '--dtype', 'int8', '--threads', '1');
   const rows = text.split('\n').filter((l) => /^\d+ /.test(l));
   assert.equal(rows.length, 5);
@@ -98,7 +98,7 @@ test('eval pairwise prints the per-case table and the accuracy summary; --baseli
   assert.match(report, new RegExp(`Broken \\(${broken.length}\\): passed before, fail after`));
 });
 
-test('eval rerank --json gives the library\'s metrics under the printed names; the text report is a metric table', async () => {
+test('eval rerank --json gives the library\'s metrics under the printed names; the text report is a metric table', { timeout: 300_000 }, async () => {
   const out = await rankwise('eval', 'rerank', '--model', ce, '--queries', queriesFile, '--k', '3', '--recall-at', '1,2', '--json');
   assert.equal(out.code, 0, out.stderr);
   assert.equal(out.stderr, '');
@@ -142,7 +142,7 @@ test('eval rerank --json gives the library\'s metrics under the printed names; t
   assert.equal(metrics.map, Number(expected.map.toFixed(4)));
 });
 
-test('malformed input exits non-zero with one line naming the file, the line and the field', async () => {
+test('malformed input exits non-zero with one line naming the file, the line and the field', { timeout: 300_000 }, async () => {
   const file = async (name: string, lines: string[]) => {
     const path = join(work, name);
     await writeFile(path, lines.join('\n') + '\n');

@@ -16,7 +16,7 @@ interface FunnelJson {
   final: string[];
 }
 
-describe('rankwise funnel', () => {
+describe('rankwise funnel', { timeout: 300_000 }, () => {
   test('--json: {"stages":[{"name","kept":[{"id","score"}],"ms"}],"final":[ids]} with a local LLM stage', async () => {
     const out = JSON.parse(
       await ok('funnel', '--corpus', CORPUS, '--query', QUERY, '--stages', 'bm25:8,cross-encoder:4,llm:3', '--model', await crossEncoder(), '--llm', 'local', '--json'),

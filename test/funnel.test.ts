@@ -48,7 +48,7 @@ function assertNarrows(result: FunnelResult, corpus: readonly IndexedDocument[])
   assert.ok(result.totalMs >= result.stages.reduce((sum, s) => sum + s.ms, 0) - 1);
 }
 
-describe('funnel over the 50-document router corpus', () => {
+describe('funnel over the 50-document router corpus', { timeout: 300_000 }, () => {
   let corpus: IndexedDocument[];
   before(async () => {
     corpus = await readCorpus(CORPUS);

@@ -19,7 +19,7 @@ before(async () => {
   model = await fixtureModel({ kind: 'bi-encoder', seed: 2, hidden: 32, heads: 2, intermediate: 64 });
 });
 
-test('index add / search / delete / stats round trip on a text-only index', async () => {
+test('index add / search / delete / stats round trip on a text-only index', { timeout: 300_000 }, async () => {
   const dir = join(await scratchDir(), 'idx');
   const added = JSON.parse(await ok('index', 'add', '--index', dir, '--docs', docsFile, '--model', 'none', '--json'));
   assert.deepEqual({ ...added, seconds: typeof added.seconds }, { added: 3, count: 3, model: null, seconds: 'number' });
@@ -42,7 +42,7 @@ test('index add / search / delete / stats round trip on a text-only index', asyn
   assert.match(vector.stderr, /mode: vector is not supported here \(supported: text\)/);
 });
 
-test('an index built with a model keeps it: search embeds with it, and a different --model is refused', async () => {
+test('an index built with a model keeps it: search embeds with it, and a different --model is refused', { timeout: 300_000 }, async () => {
   const dir = join(await scratchDir(), 'idx');
   await ok('index', 'add', '--index', dir, '--docs', docsFile, '--model', model);
   const hybrid = JSON.parse(await ok('index', 'search', '--index', dir, '--query', 'bats and echoes', '--k', '3', '--json'));
@@ -61,7 +61,7 @@ test('an index built with a model keeps it: search embeds with it, and a differe
   assert.match(other.stderr, /built with encoder .*bi-encoder \(32-d\); cannot open it with encoder use-lite \(512-d\)/);
 });
 
-test('bad input: JSONL errors name file, line and field; missing index and bad options are clear', async () => {
+test('bad input: JSONL errors name file, line and field; missing index and bad options are clear', { timeout: 300_000 }, async () => {
   const bad = join(await scratchDir(), 'bad.jsonl');
   await writeFile(bad, '{"id":"a","text":"fine"}\n{"id":"b"}\n');
   const dir = join(await scratchDir(), 'idx');

@@ -42,7 +42,7 @@ function assertVectors(actual: Float32Array, expected: Float64Array[]): void {
   expected.forEach((v, t) => v.forEach((x, j) => assert.ok(Math.abs(actual[t * DIM + j] - x) < 1e-5, `token ${t} dim ${j}: ${actual[t * DIM + j]} vs ${x}`)));
 }
 
-describe('ColBERT checkpoints (fixture in the colbertv2.0 layout)', () => {
+describe('ColBERT checkpoints (fixture in the colbertv2.0 layout)', { timeout: 300_000 }, () => {
   let dir: string;
   let encoder: ColBertEncoder;
 

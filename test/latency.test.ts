@@ -40,7 +40,7 @@ function assertWellFormed(xml: string): void {
   assert.equal(roots, 1);
 }
 
-describe('service times and real load', () => {
+describe('service times and real load', { timeout: 30_000 }, () => {
   it('collects one sample per call after the warm-up calls', async () => {
     const calls: number[] = [];
     const times = await collectServiceTimes(async (i) => calls.push(i), { samples: 5, warmup: 2 });
@@ -79,7 +79,7 @@ describe('service times and real load', () => {
   });
 });
 
-describe('HTML report', () => {
+describe('HTML report', { timeout: 30_000 }, () => {
   it('is well-formed, self-contained, with one polyline per system and series and labelled axes', async () => {
     const fast = [10, 12, 15, 20, 31];
     const slow = [40, 45, 50, 70, 90];
@@ -114,7 +114,7 @@ describe('HTML report', () => {
   });
 });
 
-describe('rankwise profile', () => {
+describe('rankwise profile', { timeout: 30_000 }, () => {
   it('profiles a cross-encoder and late interaction, with real load next to the simulation and a report', async () => {
     const dir = await scratchDir();
     const queries = join(dir, 'queries.jsonl');

@@ -48,7 +48,7 @@ class ScriptedProvider implements ChatProvider {
   }
 }
 
-describe('answer validation and repair', () => {
+describe('answer validation and repair', { timeout: 300_000 }, () => {
   test('a clean permutation needs no repair', () => {
     const v = validateRanking([3, 1, 2], 3);
     assert.deepEqual(v.order, [2, 0, 1]);
@@ -74,7 +74,7 @@ describe('answer validation and repair', () => {
   });
 });
 
-describe('prompt framing', () => {
+describe('prompt framing', { timeout: 300_000 }, () => {
   const boundary = 'DOC-0123456789abcdef';
   const documents = [
     'Hold the reset button for ten seconds.',
@@ -118,7 +118,7 @@ describe('prompt framing', () => {
   });
 });
 
-describe('sliding window', () => {
+describe('sliding window', { timeout: 300_000 }, () => {
   test('windows run back to front with the given step, the last one starting at 0', () => {
     assert.deepEqual(slidingWindows(10, 4, 2), [
       { start: 6, end: 10 },
@@ -159,7 +159,7 @@ describe('sliding window', () => {
   });
 });
 
-describe('LlmListwiseRanker', () => {
+describe('LlmListwiseRanker', { timeout: 300_000 }, () => {
   const docs = ['first', 'second', 'third'];
 
   test('repairs a bad answer and reports it in document indices; scores fall by 1/n per place', async () => {
@@ -209,7 +209,7 @@ describe('LlmListwiseRanker', () => {
   });
 });
 
-describe('retries', () => {
+describe('retries', { timeout: 300_000 }, () => {
   test('back-off doubles from the base, is capped, and its jitter keeps at least half', () => {
     const random = new SeededRandom(7);
     for (const [retry, nominal] of [
@@ -243,7 +243,7 @@ describe('retries', () => {
   });
 });
 
-describe('endpoint settings', () => {
+describe('endpoint settings', { timeout: 300_000 }, () => {
   test('options win over RANKWISE_LLM_*, which win over OPENROUTER_API_KEY', () => {
     const env = { RANKWISE_LLM_BASE_URL: 'http://127.0.0.1:8080/v1/', RANKWISE_LLM_MODEL: 'qwen', RANKWISE_LLM_API_KEY: 'k1' };
     assert.deepEqual(resolveEndpoint({ env }), { baseUrl: 'http://127.0.0.1:8080/v1', model: 'qwen', apiKey: 'k1' });

@@ -48,7 +48,7 @@ async function scores(model: string, options: Parameters<typeof CrossEncoder.loa
   return out;
 }
 
-test('a hub model is downloaded once into the cache folder and then loaded from it', async () => {
+test('a hub model is downloaded once into the cache folder and then loaded from it', { timeout: 120_000 }, async () => {
   const cacheDir = await scratchDir();
   requests.length = 0;
   const folder = await resolveModel('acme/tiny-reranker', { endpoint, cacheDir });
@@ -63,7 +63,7 @@ test('a hub model is downloaded once into the cache folder and then loaded from 
   assert.deepEqual(requests, [], 'the second load makes no request');
 });
 
-test('offline, the error names the model, the cache folder and the files expected', async () => {
+test('offline, the error names the model, the cache folder and the files expected', { timeout: 120_000 }, async () => {
   const cacheDir = await scratchDir();
   await assert.rejects(resolveModel('acme/tiny-reranker', { endpoint: 'http://127.0.0.1:9', cacheDir }), (error: Error) => {
     assert.match(error.message, /model "acme\/tiny-reranker"/);
@@ -74,7 +74,7 @@ test('offline, the error names the model, the cache folder and the files expecte
   });
 });
 
-test('a model with only safetensors weights gets its ONNX file written by our graph writer', async () => {
+test('a model with only safetensors weights gets its ONNX file written by our graph writer', { timeout: 120_000 }, async () => {
   const cacheDir = await scratchDir();
   const folder = await resolveModel('acme/weights-only', { endpoint, cacheDir, dtype: 'int8' });
   assert.match(folder.onnxPath, /onnx\/model_quantized\.onnx$/);
@@ -85,13 +85,13 @@ test('a model with only safetensors weights gets its ONNX file written by our gr
   rebuilt.forEach((s, i) => assert.ok(Math.abs(s - original[i]) < 1e-5));
 });
 
-test('dtype picks the ONNX file', async () => {
+test('dtype picks the ONNX file', { timeout: 120_000 }, async () => {
   assert.match((await resolveModel(fixture)).onnxPath, /onnx\/model\.onnx$/);
   assert.match((await resolveModel(fixture, { dtype: 'int8' })).onnxPath, /onnx\/model_quantized\.onnx$/);
   await assert.rejects(resolveModel(fixture, { dtype: 'fp16' as 'fp32' }), /dtype must be "fp32" or "int8"/);
 });
 
-test('broken folders give errors that name the file and the field', async () => {
+test('broken folders give errors that name the file and the field', { timeout: 120_000 }, async () => {
   await assert.rejects(resolveModel('./no/such/folder/anywhere'), /no such folder, and not a hub id/);
   const dir = await scratchDir();
   await assert.rejects(resolveModel(dir), /config\.json is missing/);

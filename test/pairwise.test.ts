@@ -59,7 +59,7 @@ async function directScores(ce: CrossEncoder): Promise<Array<{ rel: number; dis:
 
 const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-5, `${what}: ${a} vs ${b}`);
 
-test('evaluatePairwise: scores match CrossEncoder.predict, ties fail, splits and accuracy are counted right', async () => {
+test('evaluatePairwise: scores match CrossEncoder.predict, ties fail, splits and accuracy are counted right', { timeout: 30_000 }, async () => {
   const progress: number[] = [];
   const result = await evaluatePairwise(ceA, cases, { onProgress: (n) => progress.push(n) });
   const direct = await directScores(ceA);
@@ -95,7 +95,7 @@ test('evaluatePairwise: scores match CrossEncoder.predict, ties fail, splits and
   near(result.avgGap, directGaps.reduce((a, b) => a + b, 0) / directGaps.length, 'average gap');
 });
 
-test('comparePairwise finds the cases that a second model fixed and broke', async () => {
+test('comparePairwise finds the cases that a second model fixed and broke', { timeout: 30_000 }, async () => {
   const before = await evaluatePairwise(ceA, cases);
   const after = await evaluatePairwise(ceB, cases);
   const [directA, directB] = [await directScores(ceA), await directScores(ceB)];
@@ -140,7 +140,7 @@ function handResult(model: string, gaps: number[], splits: Array<'seen' | 'unsee
   return { model, accuracy: passed / gaps.length, passed, total: gaps.length, seen: count('seen'), unseen: count('unseen'), avgGap: gaps.reduce((a, b) => a + b, 0) / gaps.length, cases: caseResults };
 }
 
-test('comparePairwise on hand-made runs: fixed, broken, unchanged, and a mismatched case file', () => {
+test('comparePairwise on hand-made runs: fixed, broken, unchanged, and a mismatched case file', { timeout: 30_000 }, () => {
   const splits = ['seen', 'seen', 'unseen', 'unseen', undefined] as const;
   const before = handResult('base', [-0.2, 0.3, -0.1, 0.4, 0], [...splits]);
   const after = handResult('tuned', [0.1, 0.2, -0.3, -0.05, 0.6], [...splits]);
@@ -170,7 +170,7 @@ test('comparePairwise on hand-made runs: fixed, broken, unchanged, and a mismatc
   assert.throws(() => comparePairwise(before, renamed), /case 3 differs between the runs/);
 });
 
-test('formatPairwiseReport: one row per case, then accuracy overall, per split, and the average gap', async () => {
+test('formatPairwiseReport: one row per case, then accuracy overall, per split, and the average gap', { timeout: 30_000 }, async () => {
   const result = await evaluatePairwise(ceA, cases);
   const text = formatPairwiseReport(result);
   const rows = text.split('\n').filter((l) => /^\s*\d+ /.test(l));
@@ -208,7 +208,7 @@ function assertPrinted(printed: string, value: number): void {
   assert.ok(Math.abs(Number(printed) - value) <= tolerance, `${printed} for ${value}`);
 }
 
-test('evaluatePairwise rejects bad cases before scoring any, naming the case and field', async () => {
+test('evaluatePairwise rejects bad cases before scoring any, naming the case and field', { timeout: 30_000 }, async () => {
   await assert.rejects(evaluatePairwise(ceA, []), /cases: expected at least one case/);
   const bad = [cases[0], { query: 'q', relevant: 'r' } as unknown as PairwiseCase];
   await assert.rejects(evaluatePairwise(ceA, bad), /cases\[1\]: field "distractor" must be a non-empty string/);

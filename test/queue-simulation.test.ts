@@ -17,7 +17,7 @@ function meanWaitOverRuns(samples: number[], qps: number, runs: number, requests
   return { mean, se: Math.sqrt(variance / runs) };
 }
 
-describe('percentiles', () => {
+describe('percentiles', { timeout: 30_000 }, () => {
   it('are nearest-rank: 1..100 gives p50 = 50, p95 = 95, p99 = 99, p99.9 = max', () => {
     const samples = Array.from({ length: 100 }, (_, i) => 100 - i);
     const s = summarizeLatencies(samples);
@@ -31,7 +31,7 @@ describe('percentiles', () => {
   });
 });
 
-describe('queue simulation against queueing theory', () => {
+describe('queue simulation against queueing theory', { timeout: 30_000 }, () => {
   it('M/D/1: Poisson arrivals, deterministic service: mean wait = rho / (2 mu (1 - rho)) within 4 standard errors', () => {
     const service = 10; // ms, so mu = 0.1 per ms
     for (const qps of [30, 60]) {
@@ -103,7 +103,7 @@ describe('queue simulation against queueing theory', () => {
   });
 });
 
-describe('rankwise simulate-queue', () => {
+describe('rankwise simulate-queue', { timeout: 30_000 }, () => {
   it('prints the levels as JSON from a list, and from a file', async () => {
     const out = JSON.parse(
       await ok('simulate-queue', '--service-ms-list', '20,30,45', '--qps', '5,40', '--arrivals', 'fixed', '--requests', '300', '--seed', '2', '--json'),

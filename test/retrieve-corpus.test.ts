@@ -11,7 +11,7 @@ async function corpusFile(lines: string[]): Promise<string> {
   return file;
 }
 
-test('readCorpus keeps id and text, turns numeric ids into strings and moves every other field into metadata', async () => {
+test('readCorpus keeps id and text, turns numeric ids into strings and moves every other field into metadata', { timeout: 30_000 }, async () => {
   const file = await corpusFile([
     '{"id":"d1","text":"Owls hunt at night","tier":"gold","title":"Owls"}',
     '',
@@ -25,7 +25,7 @@ test('readCorpus keeps id and text, turns numeric ids into strings and moves eve
   ]);
 });
 
-test('readCorpus names file, line and field for bad lines', async () => {
+test('readCorpus names file, line and field for bad lines', { timeout: 30_000 }, async () => {
   const cases: Array<[string, RegExp]> = [
     ['{"text":"no id"}', /docs\.jsonl:2: "id": expected a string or a number, got nothing/],
     ['{"id":["x"],"text":"t"}', /docs\.jsonl:2: "id": expected a string or a number, got \["x"\]/],

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { reciprocalRankFusion } from '../src/retrieve/rrf.js';
 
-test('RRF sums 1/(k + rank) over lists with 1-based ranks (hand-computed, k = 60)', () => {
+test('RRF sums 1/(k + rank) over lists with 1-based ranks (hand-computed, k = 60)', { timeout: 30_000 }, () => {
   const fused = reciprocalRankFusion([
     ['a', 'b', 'c'],
     ['c', 'a', 'd'],
@@ -21,7 +21,7 @@ test('RRF sums 1/(k + rank) over lists with 1-based ranks (hand-computed, k = 60
   assert.ok(Math.abs(fused[0].score - 0.0325224) < 1e-7);
 });
 
-test('RRF with k = 0 is the sum of reciprocal ranks; k changes the order when lists disagree', () => {
+test('RRF with k = 0 is the sum of reciprocal ranks; k changes the order when lists disagree', { timeout: 30_000 }, () => {
   const lists = [
     ['x', 'y', 'z'],
     ['z', 'w', 'y'],
@@ -34,7 +34,7 @@ test('RRF with k = 0 is the sum of reciprocal ranks; k changes the order when li
   assert.deepEqual(sixty.map((f) => f.id), ['z', 'y', 'x', 'w']);
 });
 
-test('RRF breaks ties by best single rank, then by id; a repeated id counts once per list', () => {
+test('RRF breaks ties by best single rank, then by id; a repeated id counts once per list', { timeout: 30_000 }, () => {
   assert.deepEqual(reciprocalRankFusion([['q'], ['p']]).map((f) => f.id), ['p', 'q']);
   // a and b both score 1/61 + 1/62 and both have best rank 1: the id decides.
   const tie = reciprocalRankFusion([['b', 'a'], ['a', 'b']]);
@@ -45,7 +45,7 @@ test('RRF breaks ties by best single rank, then by id; a repeated id counts once
   assert.equal(repeated[1].score, 1 / 63, 'b keeps its position in the list (3rd)');
 });
 
-test('RRF rejects a negative or non-finite k', () => {
+test('RRF rejects a negative or non-finite k', { timeout: 30_000 }, () => {
   assert.throws(() => reciprocalRankFusion([['a']], -1), /rrf k: expected a non-negative number, got -1/);
   assert.throws(() => reciprocalRankFusion([['a']], NaN), /rrf k/);
 });

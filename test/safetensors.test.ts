@@ -35,7 +35,7 @@ const sample = (): TensorMap =>
     ['scalar', { shape: [], data: Float32Array.of(-0.25) }],
   ]);
 
-test('round trip keeps names, shapes, values and metadata', () => {
+test('round trip keeps names, shapes, values and metadata', { timeout: 30_000 }, () => {
   const tensors = sample();
   const { tensors: back, metadata } = parseSafetensors(serializeSafetensors(tensors, { format: 'pt', note: 'x' }));
   assert.deepEqual(metadata, { format: 'pt', note: 'x' });
@@ -46,7 +46,7 @@ test('round trip keeps names, shapes, values and metadata', () => {
   }
 });
 
-test('header layout matches the Rust crate: u64 length, sorted names, contiguous offsets, space padding to 8', () => {
+test('header layout matches the Rust crate: u64 length, sorted names, contiguous offsets, space padding to 8', { timeout: 30_000 }, () => {
   const bytes = serializeSafetensors(sample(), { format: 'pt' });
   const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   assert.equal(n % 8, 0);
@@ -69,7 +69,7 @@ test('header layout matches the Rust crate: u64 length, sorted names, contiguous
   assert.ok(!new TextDecoder().decode(plain.subarray(8, 8 + m)).includes('__metadata__'));
 });
 
-test('F16 and BF16 decode to float32 (hand-computed bit patterns)', () => {
+test('F16 and BF16 decode to float32 (hand-computed bit patterns)', { timeout: 30_000 }, () => {
   const f16 = [0x3c00, 0xc000, 0x3800, 0x7bff, 0x0001, 0x3555, 0x7c00, 0x8000];
   const f16Expected = [1, -2, 0.5, 65504, 2 ** -24, 0.333251953125, Infinity, -0];
   const bf16 = [0x3f80, 0xc000, 0x4049, 0xbe80, 0x7f80];
@@ -94,7 +94,7 @@ test('F16 and BF16 decode to float32 (hand-computed bit patterns)', () => {
   assert.deepEqual(Array.from(tensors.get('brain')!.data), bf16Expected);
 });
 
-test('truncated and corrupt files give errors that say what is wrong', () => {
+test('truncated and corrupt files give errors that say what is wrong', { timeout: 30_000 }, () => {
   const bytes = serializeSafetensors(sample());
   assert.throws(() => parseSafetensors(bytes.subarray(0, 5)), /too short.*truncated/);
   assert.throws(() => parseSafetensors(bytes.subarray(0, 20)), /header claims \d+ bytes.*truncated/);
@@ -110,7 +110,7 @@ test('truncated and corrupt files give errors that say what is wrong', () => {
   assert.throws(() => parseSafetensors(garbage), /not valid UTF-8 JSON/);
 });
 
-test('file write is atomic and readSafetensorsFile names the path in errors', async () => {
+test('file write is atomic and readSafetensorsFile names the path in errors', { timeout: 30_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'rankwise-st-'));
   try {
     const path = join(dir, 'model.safetensors');

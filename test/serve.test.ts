@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { BiEncoder } from '../src/models/bi-encoder.js';
 import type { Encoded, PairTokenizer } from '../src/models/tokenizer.js';
 import { CrossEncoder } from '../src/rank/cross-encoder.js';
 import { QueueFullError, ScoreBatcher } from '../src/serve/batcher.js';
 import { createServer, type RunningServer, type ServeOptions } from '../src/serve/server.js';
-import { ROOT } from './helpers/cli.js';
 import { fixtureModel } from './helpers/fixtures.js';
 
 const QUERY = 'how do cross-encoders score a query and a document together';
@@ -87,7 +85,7 @@ async function batchCounts(server: RunningServer): Promise<{ calls: number; sing
   return { calls, single };
 }
 
-test('GET /health, /openapi.json and /metrics', async () => {
+test('GET /health, /openapi.json and /metrics', { timeout: 120_000 }, async () => {
   const health = await call(main, '/health');
   assert.equal(health.status, 200);
   assert.deepEqual(health.body, { status: 'ok', model: crossDir, embed_model: biDir, queue: 0 });
@@ -109,7 +107,7 @@ test('GET /health, /openapi.json and /metrics', async () => {
   assert.match(text, /^# TYPE rankwise_request_errors_total counter$/m);
 });
 
-test('POST /v2/rerank (Cohere): sigmoid scores best first, top_n, documents as strings or {text}, max_tokens_per_doc', async () => {
+test('POST /v2/rerank (Cohere): sigmoid scores best first, top_n, documents as strings or {text}, max_tokens_per_doc', { timeout: 120_000 }, async () => {
   const logits = await logitsAlone(QUERY, DOCS);
   const reply = await call(main, '/v2/rerank', {
     model: 'anything',
@@ -140,7 +138,7 @@ test('POST /v2/rerank (Cohere): sigmoid scores best first, top_n, documents as s
   assert.ok(Math.abs(cut.body.results[0].relevance_score - sigmoid(expected)) < 1e-5, 'document cut to 3 tokens');
 });
 
-test('POST /rerank (TEI): sigmoid or raw scores, return_text, truncate', async () => {
+test('POST /rerank (TEI): sigmoid or raw scores, return_text, truncate', { timeout: 120_000 }, async () => {
   const logits = await logitsAlone(QUERY, DOCS);
   const scored = await call(main, '/rerank', { query: QUERY, texts: DOCS, return_text: true });
   assert.equal(scored.status, 200, JSON.stringify(scored.body));
@@ -165,7 +163,7 @@ test('POST /rerank (TEI): sigmoid or raw scores, return_text, truncate', async (
   assert.ok(Math.abs(truncated.body.find((r: { index: number }) => r.index === 1).score - sigmoid(cutLogit)) < 1e-5);
 });
 
-test('POST /embed (TEI) and /v1/embeddings (OpenAI) return the bi-encoder vectors', async () => {
+test('POST /embed (TEI) and /v1/embeddings (OpenAI) return the bi-encoder vectors', { timeout: 120_000 }, async () => {
   const bi = await BiEncoder.load(biDir, { threads: 1 });
   const texts = ['first text', 'a second, longer text about embeddings'];
   const expected = await bi.encode(texts);
@@ -195,7 +193,7 @@ test('POST /embed (TEI) and /v1/embeddings (OpenAI) return the bi-encoder vector
   await expectError(await call(main, '/v1/embeddings', { input: [1] }), 400, 'input');
 });
 
-test('bad requests get clear errors naming the field, and the server keeps serving', async () => {
+test('bad requests get clear errors naming the field, and the server keeps serving', { timeout: 120_000 }, async () => {
   const raw = (body: string) => call(main, '/v2/rerank', undefined, { body });
   await expectError(await raw('{"query": "q", "documents": ['), 400, 'body');
   await expectError(await raw(''), 400, 'body');
@@ -225,7 +223,7 @@ test('bad requests get clear errors naming the field, and the server keeps servi
   assert.equal(ok.body.results.length, DOCS.length);
 });
 
-test('per-request limits: document count, characters and body size give 413 naming the field', async () => {
+test('per-request limits: document count, characters and body size give 413 naming the field', { timeout: 120_000 }, async () => {
   const server = await start({ maxDocuments: 3, maxCharsPerDocument: 50, maxBodyBytes: 4096 });
   const query = 'cross-encoders';
   await expectError(await call(server, '/v2/rerank', { query, documents: ['a', 'b', 'c', 'd'] }), 413, 'documents');
@@ -235,7 +233,7 @@ test('per-request limits: document count, characters and body size give 413 nami
   assert.equal((await call(server, '/v2/rerank', { query, documents: ['a', 'b', 'x'.repeat(50)] })).status, 200);
 });
 
-test('bearer-token auth: 401 without or with a wrong key, /health stays open', async () => {
+test('bearer-token auth: 401 without or with a wrong key, /health stays open', { timeout: 120_000 }, async () => {
   const server = await start({ apiKey: 's3cret-key' });
   const body = { query: QUERY, documents: DOCS };
   await expectError(await call(server, '/v2/rerank', body), 401, 'authorization');
@@ -246,7 +244,7 @@ test('bearer-token auth: 401 without or with a wrong key, /health stays open', a
   assert.equal((await call(server, '/v2/rerank', body, { headers: { authorization: 'Bearer s3cret-key' } })).status, 200);
 });
 
-test('a full queue answers 429 with Retry-After; a request waiting too long gets 503, one too slow to score 504', async () => {
+test('a full queue answers 429 with Retry-After; a request waiting too long gets 503, one too slow to score 504', { timeout: 120_000 }, async () => {
   const queued = await start({ maxQueue: 1, batchWaitMs: 300 });
   const replies = await Promise.all(Array.from({ length: 4 }, () => call(queued, '/rerank', { query: QUERY, texts: DOCS })));
   const statuses = replies.map((r) => r.status).sort();
@@ -265,7 +263,7 @@ test('a full queue answers 429 with Retry-After; a request waiting too long gets
   await expectError(await call(slow, '/rerank', { query: QUERY, texts: many, truncate: true }), 504);
 });
 
-test('close() stops accepting new connections and finishes the requests in flight', async () => {
+test('close() stops accepting new connections and finishes the requests in flight', { timeout: 120_000 }, async () => {
   const server = await createServer({ model: crossDir, port: 0, threads: 1, batchWaitMs: 300 });
   const inFlight = call(server, '/v2/rerank', { query: QUERY, documents: DOCS });
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -309,7 +307,7 @@ async function concurrencyCheck(server: RunningServer): Promise<void> {
   await Promise.all(Array.from({ length: 20 }, client));
 }
 
-test('200 requests from 20 concurrent clients: each gets its own scores, and batches combine requests', async () => {
+test('200 requests from 20 concurrent clients: each gets its own scores, and batches combine requests', { timeout: 120_000 }, async () => {
   const before = await batchCounts(main);
   await concurrencyCheck(main);
   const afterRun = await batchCounts(main);
@@ -319,7 +317,7 @@ test('200 requests from 20 concurrent clients: each gets its own scores, and bat
   assert.ok(calls < 240 - 10, `fewer model calls (${calls}) than requests (240)`);
 });
 
-test('concurrent embedding requests share encoder calls, and each gets exactly its own vectors', async () => {
+test('concurrent embedding requests share encoder calls, and each gets exactly its own vectors', { timeout: 120_000 }, async () => {
   const bi = await BiEncoder.load(biDir, { threads: 1 });
   const requests = Array.from({ length: 40 }, (_, i) => ({ texts: [`text number ${i}`, `another sentence, ${i % 7} words long-ish`], normalize: i % 2 === 0 }));
   const expected = await Promise.all(requests.map((r) => bi.encode(r.texts, { normalize: r.normalize })));
@@ -337,7 +335,7 @@ test('concurrent embedding requests share encoder calls, and each gets exactly i
   assert.ok(calls < requests.length, `${requests.length} requests took ${calls} encoder calls`);
 });
 
-test('with batching off every request gets a model call of its own, with the same scores', async () => {
+test('with batching off every request gets a model call of its own, with the same scores', { timeout: 120_000 }, async () => {
   const server = await start({ batchWaitMs: 0 });
   await concurrencyCheck(server);
   const counts = await batchCounts(server);
@@ -345,7 +343,7 @@ test('with batching off every request gets a model call of its own, with the sam
   assert.equal(counts.single, 240);
 });
 
-test('ScoreBatcher: bounded queue, cancel while waiting, one model call for requests that arrive together', async () => {
+test('ScoreBatcher: bounded queue, cancel while waiting, one model call for requests that arrive together', { timeout: 120_000 }, async () => {
   // The real cross-encoder scores; the wrapper only records how many sequences each model call carried.
   const calls: number[] = [];
   const scorer = {
@@ -388,43 +386,4 @@ test('ScoreBatcher: bounded queue, cancel while waiting, one model call for requ
   await closing;
 });
 
-test('rankwise serve (CLI) prints its URL, serves, and exits cleanly on SIGTERM', async () => {
-  // A test-local program, since main.ts is wired up elsewhere; -e runs from the repository so its imports resolve.
-  const script = [
-    "import { Command } from 'commander';",
-    "import { registerServe } from './src/cli/commands/serve.ts';",
-    'const program = new Command();',
-    'registerServe(program);',
-    'await program.parseAsync(process.argv.slice(1), { from: "user" });',
-  ].join('\n');
-  const args = ['serve', '--model', crossDir, '--port', '0', '--threads', '1', '--api-key', 'k'];
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout);
-        if (match) resolve(match[1]);
-      });
-      void exited.then(() => reject(new Error(`serve exited early: ${stderr}`)));
-    });
-    assert.equal(stdout.trim().split('\n').length, 1, 'one line when listening');
-    const reply = await fetch(`${url}/v2/rerank`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
-      body: JSON.stringify({ query: QUERY, documents: DOCS }),
-    });
-    assert.equal(reply.status, 200);
-    assert.equal(((await reply.json()) as { results: unknown[] }).results.length, DOCS.length);
-  } finally {
-    child.kill('SIGTERM');
-  }
-  assert.equal(await exited, 0, stderr);
-});
+// SIGTERM through the real launcher, with a request in flight: test/cli-commands.test.ts.

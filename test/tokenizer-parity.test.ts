@@ -87,7 +87,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('bert-base-uncased vocabulary', () => {
+describe('bert-base-uncased vocabulary', { timeout: 120_000 }, () => {
   it('restores the ids of bert-base-uncased', () => {
     const vocab = bertUncasedVocab();
     assert.equal(vocab.length, 30522);
@@ -148,7 +148,7 @@ describe('bert-base-uncased vocabulary', () => {
   });
 });
 
-describe('parity with the Rust tokenizer', () => {
+describe('parity with the Rust tokenizer', { timeout: 120_000 }, () => {
   it('normalizes and tokenizes every Unicode code point as Rust does', async () => {
     const normalizer = rust.getNormalizer()!;
     const options = { cleanText: true, handleChineseChars: true, stripAccents: true, lowercase: true };
@@ -234,7 +234,7 @@ describe('parity with the Rust tokenizer', () => {
   });
 });
 
-describe('truncation policy', () => {
+describe('truncation policy', { timeout: 120_000 }, () => {
   it('cuts only the document while the query takes at most half the budget', () => {
     assert.deepEqual(pairBudget(10, 20, 40), { queryKeep: 10, docKeep: 20 });
     assert.deepEqual(pairBudget(10, 600, 512), { queryKeep: 10, docKeep: 499 });
@@ -257,7 +257,7 @@ describe('truncation policy', () => {
   });
 });
 
-describe('encodePairWindows', () => {
+describe('encodePairWindows', { timeout: 120_000 }, () => {
   it('covers every document token with exact overlaps, each window a valid pair', () => {
     const random = seededRandom(99);
     const settings = [
@@ -311,7 +311,7 @@ describe('encodePairWindows', () => {
   });
 });
 
-describe('pad', () => {
+describe('pad', { timeout: 120_000 }, () => {
   it('right-pads to the longest sequence', () => {
     const batch = [
       tokenizer.encodePair('a', 'b c', { maxLength: 512 }),
@@ -344,7 +344,7 @@ describe('pad', () => {
   });
 });
 
-describe('errors', () => {
+describe('errors', { timeout: 120_000 }, () => {
   it('rejects a maxLength that is not an integer >= 4, naming maxLength', () => {
     for (const maxLength of [3, 0, -1, 4.5, Number.NaN, Infinity]) {
       assert.throws(() => tokenizer.encodePair('q', 'd', { maxLength }), /maxLength must be an integer >= 4/);

@@ -20,7 +20,7 @@ before(async () => {
   await writeFile(join(work, 'mnrl.jsonl'), jsonl(syntheticCases(16, 3).map((c) => ({ query: c.query, positive: c.relevant }))));
 });
 
-test('train cross-encoder writes a model folder that rerank loads, and reports the evaluation before and after', async () => {
+test('train cross-encoder writes a model folder that rerank loads, and reports the evaluation before and after', { timeout: 300_000 }, async () => {
   const out = join(work, 'ce-out');
   const res = await rankwise('train', 'cross-encoder', '--base', ce, '--train', join(work, 'bce.jsonl'), '--loss', 'bce', '--out', out, '--eval', join(work, 'cases.jsonl'), '--epochs', '2', '--batch-size', '8', '--lr', '5e-4', '--max-length', '32', '--json');
   assert.equal(res.code, 0, res.stderr);
@@ -41,7 +41,7 @@ test('train cross-encoder writes a model folder that rerank loads, and reports t
   assert.match(text.stdout, /accuracy/i);
 });
 
-test('train bi-encoder with multiple-negatives ranking, and distil a cross-encoder into a bi-encoder', async () => {
+test('train bi-encoder with multiple-negatives ranking, and distil a cross-encoder into a bi-encoder', { timeout: 300_000 }, async () => {
   const mnrl = await rankwise('train', 'bi-encoder', '--base', bi, '--train', join(work, 'mnrl.jsonl'), '--loss', 'mnrl', '--out', join(work, 'bi-out'), '--batch-size', '8', '--max-length', '32', '--json');
   assert.equal(mnrl.code, 0, mnrl.stderr);
   assert.equal(JSON.parse(mnrl.stdout).steps, 2);
@@ -54,7 +54,7 @@ test('train bi-encoder with multiple-negatives ranking, and distil a cross-encod
   assert.ok(files.includes('modules.json') && files.includes('1_Pooling'), files.join(','));
 });
 
-test('malformed training data is reported with its line, and nothing is written', async () => {
+test('malformed training data is reported with its line, and nothing is written', { timeout: 300_000 }, async () => {
   const bad = join(work, 'bad.jsonl');
   await writeFile(bad, jsonl([{ query: 'a', document: 'b', label: 1 }]) + '{"query":"a","document":"b","label":"yes"}\n');
   const out = join(work, 'never');

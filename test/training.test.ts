@@ -20,7 +20,7 @@ const heldOut = syntheticCases(60, 999);
 const KEYS = 4;
 const heldOutFewKeys = syntheticCases(60, 999, KEYS);
 
-test('a random cross-encoder learns a task that needs query and document together (BCE), and its export ranks as well', async () => {
+test('a random cross-encoder learns a task that needs query and document together (BCE), and its export ranks as well', { timeout: 300_000 }, async () => {
   const base = await fixtureModel({ kind: 'cross-encoder', ...SHAPE, seed: 1 });
   const out = join(await scratchDir(), 'trained');
   const model = await loadTrainableModel(base, 'cross-encoder', 7);
@@ -45,7 +45,7 @@ test('a random cross-encoder learns a task that needs query and document togethe
   await exported.dispose();
 });
 
-test('a random bi-encoder learns the same task with the cosine-similarity loss', async () => {
+test('a random bi-encoder learns the same task with the cosine-similarity loss', { timeout: 300_000 }, async () => {
   const base = await fixtureModel({ kind: 'bi-encoder', ...SHAPE, seed: 2 });
   const out = join(await scratchDir(), 'trained-bi');
   const model = await loadTrainableModel(base, 'bi-encoder', 3);
@@ -66,7 +66,7 @@ test('a random bi-encoder learns the same task with the cosine-similarity loss',
   await exported.dispose();
 });
 
-test('a run that crashes resumes from its last checkpoint and ends exactly where an uninterrupted run ends', async () => {
+test('a run that crashes resumes from its last checkpoint and ends exactly where an uninterrupted run ends', { timeout: 300_000 }, async () => {
   const base = await fixtureModel({ kind: 'cross-encoder', ...SHAPE, seed: 1 });
   const dir = await scratchDir();
   const examples = syntheticPairs(48, 5);
@@ -93,7 +93,7 @@ test('a run that crashes resumes from its last checkpoint and ends exactly where
   await b.dispose();
 });
 
-test('mse, margin-mse and multiple-negatives ranking each fit a small training set', async () => {
+test('mse, margin-mse and multiple-negatives ranking each fit a small training set', { timeout: 300_000 }, async () => {
   const ce = await fixtureModel({ kind: 'cross-encoder', ...SHAPE, seed: 1 });
   const bi = await fixtureModel({ kind: 'bi-encoder', ...SHAPE, seed: 2 });
   const dir = await scratchDir();
@@ -116,7 +116,7 @@ test('mse, margin-mse and multiple-negatives ranking each fit a small training s
   }
 });
 
-test('training errors name the problem', async () => {
+test('training errors name the problem', { timeout: 300_000 }, async () => {
   const bi = await fixtureModel({ kind: 'bi-encoder', ...SHAPE, seed: 2 });
   const out = join(await scratchDir(), 'x');
   assert.throws(() => resolveTrainingConfig({ outputDir: out, batchSize: 0 }), /batchSize: expected a positive integer/);

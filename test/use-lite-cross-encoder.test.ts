@@ -31,7 +31,7 @@ const PAIRS: Array<{ query: string; document: string; label: number }> = [
   { query: 'symptoms of dehydration', document: 'Dehydrated vegetables keep for months in an airtight jar.', label: 0 },
 ];
 
-test('use-lite pair tokenizer: <s> query </s> document </s>, types 0|1, only the document cut, 128 positions at most', async () => {
+test('use-lite pair tokenizer: <s> query </s> document </s>, types 0|1, only the document cut, 128 positions at most', { timeout: 300_000 }, async () => {
   const tokenizer = await UseLitePairTokenizer.load(join(await builtInUseLiteFolder(), 'tokenizer.json'));
   const q = tokenizer.tokenIds('how do vaccines work');
   const d = tokenizer.tokenIds('Vaccines train the immune system.');
@@ -56,7 +56,7 @@ test('use-lite pair tokenizer: <s> query </s> document </s>, types 0|1, only the
   assert.throws(() => tokenizer.encodePair('a', 'b', { maxLength: 3 }), /maxLength: expected an integer >= 4/);
 });
 
-test('use-lite cross-encoder: BCE training separates relevant from distractor, and the exported ONNX matches the engine', async () => {
+test('use-lite cross-encoder: BCE training separates relevant from distractor, and the exported ONNX matches the engine', { timeout: 300_000 }, async () => {
   const out = join(await scratchDir(), 'use-lite-ce');
   const model = await loadTrainableModel('use-lite', 'cross-encoder', 7);
   assert.equal(model.head, 'sequence-classification');
@@ -93,7 +93,7 @@ test('use-lite cross-encoder: BCE training separates relevant from distractor, a
   for (const m of [onnx, int8, ranker]) await m.dispose?.();
 });
 
-test('use-lite: a cross-encoder folder turns back into a bi-encoder without its pair-only tensors', async () => {
+test('use-lite: a cross-encoder folder turns back into a bi-encoder without its pair-only tensors', { timeout: 300_000 }, async () => {
   const model = await loadTrainableModel('use-lite', 'cross-encoder', 1);
   const dir = join(await scratchDir(), 'ce');
   const config = resolveTrainingConfig({ outputDir: dir, epochs: 1, batchSize: 8, maxLength: 32, threads: 2 });

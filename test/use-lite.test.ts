@@ -24,12 +24,12 @@ function assertUnit(v: Float32Array, what: string): void {
   assert.ok(Math.abs(l2norm(v) - 1) < 1e-5, `${what}: norm ${l2norm(v)}`);
 }
 
-test('name and dimension', () => {
+test('name and dimension', { timeout: 120_000 }, () => {
   assert.equal(encoder.name, 'use-lite');
   assert.equal(encoder.dimension, 512);
 });
 
-test('related sentences are close, unrelated ones far (the published photosynthesis example)', async () => {
+test('related sentences are close, unrelated ones far (the published photosynthesis example)', { timeout: 120_000 }, async () => {
   const [q, related, unrelated] = await encoder.encode([
     'how does photosynthesis work',
     'Photosynthesis converts light into chemical energy in plants',
@@ -45,7 +45,7 @@ test('related sentences are close, unrelated ones far (the published photosynthe
   assert.ok(Math.abs(dot(q, related) - near) < 1e-6);
 });
 
-test('normalize: false returns the graph output, which is already unit length', async () => {
+test('normalize: false returns the graph output, which is already unit length', { timeout: 120_000 }, async () => {
   const texts = ['a cat sat on the mat', 'Quarterly revenue rose 4% on strong cloud sales.'];
   const raw = await encoder.encode(texts, { normalize: false });
   const unit = await encoder.encode(texts);
@@ -65,7 +65,7 @@ const MIXED = [
   '',
 ];
 
-test('batching changes nothing: every batch size gives the one-at-a-time vectors, in input order', async () => {
+test('batching changes nothing: every batch size gives the one-at-a-time vectors, in input order', { timeout: 120_000 }, async () => {
   const single: Float32Array[] = [];
   for (const text of MIXED) single.push((await encoder.encode([text]))[0]);
   for (const batchSize of [1, 2, 3, 16]) {
@@ -84,14 +84,14 @@ test('batching changes nothing: every batch size gives the one-at-a-time vectors
   assert.ok(cosineSimilarity(single[2], single[6]) > 0.9999);
 });
 
-test('empty input gives an empty array; a batch of only empty strings still works', async () => {
+test('empty input gives an empty array; a batch of only empty strings still works', { timeout: 120_000 }, async () => {
   assert.deepEqual(await encoder.encode([]), []);
   const empties = await encoder.encode(['', '', ''], { batchSize: 2 });
   assert.equal(empties.length, 3);
   for (const v of empties) assertUnit(v, 'empty');
 });
 
-test('a long document matches the package runtime on the full text, without tokenizing all of it', async () => {
+test('a long document matches the package runtime on the full text, without tokenizing all of it', { timeout: 120_000 }, async () => {
   const words = 'rivers carry sediment downstream and deposit it where the current slows near the delta'.split(' ');
   const long = Array.from({ length: 800 }, (_, i) => words[(i * 7) % words.length]).join(' ');
   assert.ok(long.length > 4000);
@@ -106,12 +106,12 @@ test('a long document matches the package runtime on the full text, without toke
   assert.ok(cosineSimilarity(actual, longer) > 0.9999);
 });
 
-test('bad batch sizes are errors', async () => {
+test('bad batch sizes are errors', { timeout: 120_000 }, async () => {
   await assert.rejects(encoder.encode(['x'], { batchSize: 0 }), /batchSize must be a positive integer/);
   await assert.rejects(encoder.encode(['x'], { batchSize: 2.5 }), /batchSize must be a positive integer/);
 });
 
-test('loads share one graph; disposing one encoder leaves the others working', async () => {
+test('loads share one graph; disposing one encoder leaves the others working', { timeout: 120_000 }, async () => {
   const a = await UseLiteEncoder.load();
   const b = await UseLiteEncoder.load();
   const [before] = await encoder.encode(['shared graph']);
@@ -125,12 +125,12 @@ test('loads share one graph; disposing one encoder leaves the others working', a
   assert.ok(cosineSimilarity(before, still) > 0.9999);
 });
 
-test("loading leaves no process-wide crash handlers behind (the WASM glue's rethrowing ones are removed)", () => {
+test("loading leaves no process-wide crash handlers behind (the WASM glue's rethrowing ones are removed)", { timeout: 120_000 }, () => {
   assert.equal(process.listenerCount('uncaughtException'), listenersBefore.uncaught);
   assert.equal(process.listenerCount('unhandledRejection'), listenersBefore.rejection);
 });
 
-test('quick start data: USE Lite puts relevant documents above the distractors', async (t) => {
+test('quick start data: USE Lite puts relevant documents above the distractors', { timeout: 120_000 }, async (t) => {
   const data = JSON.parse(await readFile(QUICKSTART, 'utf8')) as {
     query: string;
     documents: Array<{ id: string; text: string; relevant: boolean }>;

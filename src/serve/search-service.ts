@@ -81,7 +81,9 @@ export class SearchService {
     if (!manifest) throw new Error(`index: ${options.indexDir} holds no rankwise index (build one with \`rankwise index add\`)`);
     const opened: Array<{ dispose?: () => Promise<void> }> = [];
     try {
-      const indexEncoder = manifest.encoder ? await loadSentenceEncoder(manifest.encoder.name, options.load) : undefined;
+      // Queries are embedded by the very encoder the index was built with (its name says which, fp32 included):
+      // `--dtype int8` is for the reranker and would make the vectors of queries and documents differ.
+      const indexEncoder = manifest.encoder ? await loadSentenceEncoder(manifest.encoder.name, { ...options.load, dtype: undefined }) : undefined;
       if (indexEncoder) opened.push(indexEncoder);
       const retriever = await LanceDbRetriever.open(options.indexDir, indexEncoder ? { encoder: indexEncoder } : {});
       opened.push({ dispose: () => retriever.close() });
