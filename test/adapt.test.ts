@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadRanker } from '../src/rank/load-ranker.js';
@@ -97,6 +97,18 @@ describe('adapt: unlabelled documents to a hybrid reranker folder', { timeout: 3
     const config = JSON.parse(await readFile(join(parent, 'm', 'config.json'), 'utf8'));
     assert.deepEqual(config.signals.map((s: { kind: string }) => s.kind), ['bm25', 'encoder']);
     assert.equal(config.signals[1].model, 'use-lite');
+    // --eval: eval beir before (the pretrained encoder) and after, on a BEIR folder made of the same documents.
+    const beir = join(parent, 'beir');
+    await mkdir(join(beir, 'qrels'), { recursive: true });
+    const docs = (await readCorpus(CORPUS)).slice(0, 12);
+    await writeFile(join(beir, 'corpus.jsonl'), docs.map((d) => JSON.stringify({ _id: d.id, title: '', text: d.text })).join('\n'));
+    await writeFile(join(beir, 'queries.jsonl'), JSON.stringify({ _id: 'q1', text: 'reset the router to factory settings' }));
+    await writeFile(join(beir, 'qrels', 'test.tsv'), `query-id\tcorpus-id\tscore\nq1\t${docs[1].id}\t1\n`);
+    const evaluated = JSON.parse(await ok('adapt', '--corpus', join(beir, 'corpus.jsonl'), '--out', join(parent, 'e'), '--skip-training', '--eval', beir, '--json'));
+    assert.equal(evaluated.before.queries, 1);
+    assert.deepEqual(Object.keys(evaluated.before.rerankers), ['use-lite (before)']);
+    assert.deepEqual(Object.keys(evaluated.after.rerankers), ['adapted']);
+    assert.equal(evaluated.after.first_stage['ndcg@10'], evaluated.before.first_stage['ndcg@10'], 'the same first stage both times');
     const bad = await rankwise('adapt', '--corpus', CORPUS, '--out', join(parent, 'x'), '--queries', 'ict,questions');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--queries expects a comma-separated list of title, ict, crop, got "ict,questions"/);
