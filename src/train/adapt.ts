@@ -13,6 +13,7 @@
  */
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { SeededRandom } from '../models/random.js';
 import { exists } from '../util/fs.js';
 import { writeFolderAtomic } from '../util/atomic-write.js';
 import { bm25Statistics } from '../retrieve/bm25.js';
@@ -77,17 +78,11 @@ export interface AdaptResult {
   recipe: AdaptRecipe;
 }
 
-function shuffleSubset<T>(items: readonly T[], n: number, seed: number): T[] {
+/** A seeded subset of n items, in their original order. */
+function seededSubset<T>(items: readonly T[], n: number, seed: number): T[] {
   if (items.length <= n) return [...items];
-  // A seeded Fisher-Yates over indices, so that the subset does not depend on anything but the seed.
-  const order = Array.from({ length: items.length }, (_, i) => i);
-  let state = seed >>> 0 || 1;
-  for (let i = order.length - 1; i > 0; i--) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    const j = state % (i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order.slice(0, n).sort((a, b) => a - b).map((i) => items[i]);
+  const chosen = new SeededRandom(seed).shuffle(items.map((_, i) => i)).slice(0, n);
+  return chosen.sort((a, b) => a - b).map((i) => items[i]);
 }
 
 export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
@@ -117,7 +112,7 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
   }
   // Questions go in front so that a maxPairs cut never drops the most expensive pairs first.
   const all = [...questions, ...generated, ...(options.extraPairs ?? [])];
-  const pairs = [...questions, ...shuffleSubset([...generated, ...(options.extraPairs ?? [])], Math.max(0, recipe.maxPairs - questions.length), recipe.seed)];
+  const pairs = [...questions, ...seededSubset([...generated, ...(options.extraPairs ?? [])], Math.max(0, recipe.maxPairs - questions.length), recipe.seed)];
   const counts: Record<string, number> = {};
   for (const p of all) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
   options.onPhase?.('pseudo-queries', `${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')}; training on ${pairs.length}`);

@@ -10,6 +10,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mean } from '../eval/ir-metrics.js';
 import { SeededRandom } from '../models/random.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { l2normalize } from '../models/vectors.js';
@@ -436,10 +437,6 @@ function toRecords(
       return [line(pair.positiveText, 1, pair.outputId, positiveScore!), ...chosen.map(({ hit, score }) => line(hit.text, 0, idOf(hit), score))];
     }
   }
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((s, v) => s + v, 0) / values.length;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -127,13 +127,7 @@ export async function generateQuestions(
 ): Promise<{ pairs: PseudoQuery[]; failed: number }> {
   const count = options.documents ?? 200;
   if (!Number.isInteger(count) || count < 0) throw new Error(`documents: expected a non-negative integer, got ${count}`);
-  const random = new SeededRandom(options.seed ?? 42);
-  const order = documents.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random.next() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  const chosen = order.slice(0, count).sort((a, b) => a - b);
+  const chosen = new SeededRandom(options.seed ?? 42).shuffle(documents.map((_, i) => i)).slice(0, count).sort((a, b) => a - b);
   const pairs: PseudoQuery[] = [];
   let failed = 0;
   for (const [n, index] of chosen.entries()) {
