@@ -377,16 +377,4 @@ test('the folder holds config, tokenizer, readable weights and both graphs; an e
   await assert.rejects(convertUseLite(dir), /already exists/);
 });
 
-test('speed, batch 16 (reported)', { timeout: 60_000 }, async (t) => {
-  const texts = SENTENCES.slice(0, 96);
-  const time = async (run: () => Promise<unknown>): Promise<number> => {
-    await run();
-    const start = performance.now();
-    await run();
-    return (performance.now() - start) / texts.length;
-  };
-  const tf = await time(() => reference.encode(texts, { batchSize: 16 }));
-  const f = await time(() => fp32.encode(texts, { batchSize: 16 }));
-  const q = await time(() => int8.encode(texts, { batchSize: 16 }));
-  t.diagnostic(`ms/sentence (batch 16, ${texts.length} varied texts): TF.js ${tf.toFixed(2)}, ONNX fp32 ${f.toFixed(2)}, ONNX int8 ${q.toFixed(2)}`);
-});
+// Speed is measured by `npm run bench:use-lite`, not in a test.
