@@ -132,6 +132,7 @@ const CASES: Array<[string, Case]> = [
   ['rerank with the built-in default model', { args: ['rerank', '--query', QUERY, '--doc', 'Hold the reset button for ten seconds to restore factory settings.', '--doc', 'The museum is closed on Mondays.', '--json'], code: 0, stdout: (out) => assert.equal(out.results[0].index, 0) }],
   ['rerank with use-lite (a bi-encoder)', { args: ['rerank', '--model', 'use-lite', '--query', QUERY, '--docs', DOCS, '--json'], code: 0, stdout: (out) => assert.equal(out.results.length, 4) }],
   ['rerank --long-documents', bad(['rerank', '--model', CE, '--query', 'q', '--doc', 'd', '--long-documents', 'split'], /--long-documents expects one of truncate, chunk/)],
+  ['rerank --max-length', bad(['rerank', '--model', CE, '--query', 'q', '--doc', 'd', '--max-length', '2'], /--max-length expects an integer of at least 4, got "2"/)],
   ['rerank --activation', bad(['rerank', '--model', CE, '--query', 'q', '--doc', 'd', '--activation', 'relu'], /--activation expects one of sigmoid, softmax, none/)],
   ['rerank --batch-size', bad(['rerank', '--model', CE, '--query', 'q', '--doc', 'd', '--batch-size', '0'], /--batch-size expects a positive integer/)],
   ['rerank --dtype', bad(['rerank', '--model', CE, '--query', 'q', '--doc', 'd', '--dtype', 'fp16'], /--dtype expects one of fp32, int8/)],
@@ -230,7 +231,8 @@ const CASES: Array<[string, Case]> = [
   }],
   ['cache stats of an empty SQLite cache', { args: ['cache', 'stats', '--db', join(W, 'empty-cache.sqlite'), '--json'], code: 0, stdout: (out) => assert.deepEqual([out.entries, out.hits, out.misses], [0, 0, 0]) }],
   ['cache simulate --strategy', bad(['cache', 'simulate', '--queries', join(W, 'cache-queries.jsonl'), '--strategy', 'fast'], /--strategy expects one of two-step, scan/)],
-  ['cache calibrate --precision-target', bad(['cache', 'calibrate', '--pairs', join(ROOT, 'datasets/cache/pairs.jsonl'), '--precision-target', '2'], /--precision-target expects a number/)],
+  ['cache calibrate --precision-target', bad(['cache', 'calibrate', '--pairs', join(ROOT, 'datasets/cache/pairs.jsonl'), '--precision-target', '2'], /--precision-target expects a number from 0 to 1, got "2"/)],
+  ['cache calibrate --precision-target below 0', bad(['cache', 'calibrate', '--pairs', join(ROOT, 'datasets/cache/pairs.jsonl'), '--precision-target', '-0.5'], /--precision-target expects a number from 0 to 1, got "-0.5"/)],
 
   // --- index ----------------------------------------------------------------------------------------------------
   ['index add (with use-lite vectors)', { args: ['index', 'add', '--index', join(W, 'idx'), '--docs', CORPUS, '--json'], code: 0, stdout: (out) => assert.deepEqual([out.added, out.count, out.model], [50, 50, 'use-lite']) }],

@@ -8,6 +8,15 @@ export function positiveInt(name: string): (value: string) => number {
   };
 }
 
+/** An integer of at least `min`: e.g. a sequence length, which needs room for the special tokens. */
+export function intAtLeast(name: string, min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} expects an integer of at least ${min}, got "${value}"`);
+    return n;
+  };
+}
+
 export function nonNegativeInt(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);

@@ -9,7 +9,7 @@ import { CrossEncoderVerifier } from '../../cache/verifier.js';
 import { DEFAULT_ENCODER, loadSentenceEncoder } from '../../models/load-encoder.js';
 import { ellipsis, table } from '../format.js';
 import { readJsonLines } from '../input.js';
-import { oneOf, printJson } from '../options.js';
+import { fraction as fractionOption, oneOf, printJson } from '../options.js';
 
 /** Thresholds of the sweep tables: where cosine paraphrase scores of USE Lite live. */
 export const SWEEP_THRESHOLDS = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
@@ -154,7 +154,7 @@ export function registerCache(program: Command): void {
     .description('Pick the hit threshold from labelled pairs: maximum F1, or the most recall at a precision target')
     .requiredOption('--pairs <file>', '.jsonl, one {"a","b","duplicate":true|false} per line')
     .option('--model <model>', `sentence encoder (default ${DEFAULT_ENCODER})`, DEFAULT_ENCODER)
-    .option('--precision-target <p>', 'choose the threshold with the highest recall whose precision is at least p (instead of maximum F1)', unitInterval('--precision-target'))
+    .option('--precision-target <p>', 'choose the threshold with the highest recall whose precision is at least p (instead of maximum F1)', fractionOption('--precision-target'))
     .option('--json', 'print {"threshold","objective","precision","recall","f1","pairs","sweep"}')
     .action(async (opts) => {
       const rows = await readJsonLines(opts.pairs, '--pairs');

@@ -4,7 +4,7 @@ import { loadRankerForCommand } from '../load-models.js';
 import { createProgress } from '../../util/progress.js';
 import { formatRanking } from '../format.js';
 import { readDocuments } from '../input.js';
-import { collect, oneOf, positiveInt, printJson } from '../options.js';
+import { collect, oneOf, positiveInt, printJson, intAtLeast } from '../options.js';
 
 export function registerRerank(program: Command): void {
   program
@@ -18,7 +18,7 @@ export function registerRerank(program: Command): void {
     .option('--dtype <dtype>', 'fp32 or int8', oneOf('--dtype', ['fp32', 'int8'] as const), 'fp32')
     .option('--threads <n>', 'inference threads', positiveInt('--threads'))
     .option('--batch-size <n>', 'pairs per model call', positiveInt('--batch-size'), 32)
-    .option('--max-length <n>', 'longest pair in tokens', positiveInt('--max-length'))
+    .option('--max-length <n>', 'longest pair in tokens', intAtLeast('--max-length', 4))
     .option('--long-documents <mode>', 'truncate or chunk', oneOf('--long-documents', ['truncate', 'chunk'] as const), 'truncate')
     .option('--activation <fn>', 'sigmoid, softmax or none (cross-encoders)', oneOf('--activation', ['sigmoid', 'softmax', 'none'] as const))
     .option('--json', 'print {"results":[{"index","score","document"}]}')

@@ -15,7 +15,7 @@ import type { LossTarget } from '../../train/losses/loss.js';
 import { resolveTrainingConfig } from '../../train/training-config.js';
 import { createProgress } from '../../util/progress.js';
 import { readJsonLines, type JsonLine } from '../../util/jsonl.js';
-import { nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, printJson } from '../options.js';
+import { intAtLeast, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, printJson } from '../options.js';
 
 const CROSS_ENCODER_LOSSES = ['bce', 'mse', 'margin-mse'] as const;
 const BI_ENCODER_LOSSES = ['cosine', 'mnrl'] as const;
@@ -31,7 +31,7 @@ function trainingOptions(command: Command): Command {
     .option('--lr <x>', 'peak learning rate', positiveNumber('--lr'), 2e-5)
     .option('--warmup-ratio <x>', 'share of steps warming up', nonNegativeNumber('--warmup-ratio'), 0.1)
     .option('--weight-decay <x>', 'AdamW weight decay', nonNegativeNumber('--weight-decay'), 0.01)
-    .option('--max-length <n>', 'longest input in tokens', positiveInt('--max-length'), 256)
+    .option('--max-length <n>', 'longest input in tokens', intAtLeast('--max-length', 4), 256)
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 42)
     .option('--eval-steps <n>', 'evaluate every n steps (0: before and after only)', nonNegativeInt('--eval-steps'), 0)
     .option('--checkpoint-steps <n>', 'checkpoint every n steps (0: every epoch)', nonNegativeInt('--checkpoint-steps'), 0)
