@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { EmbeddingsModel } from '@energetic-ai/embeddings';
-import { scoresOf } from '../src/eval/late-interaction-agreement.js';
+import { scoresOf } from '../src/rank/results.js';
 import { useLitePackageDir } from '../src/models/use-lite/tfjs-weights.js';
 import { loadLateInteractionEncoder } from '../src/rank/late-interaction/encoder.js';
 import { LateInteractionRanker } from '../src/rank/late-interaction/ranker.js';

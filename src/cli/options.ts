@@ -41,6 +41,14 @@ export function nonNegativeNumber(name: string): (value: string) => number {
   };
 }
 
+export function finiteNumber(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} expects a number, got "${value}"`);
+    return n;
+  };
+}
+
 export function fraction(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { defaultCacheDir } from '../models/hub.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { checkFusionOptions, fuseScores, type FusionOptions } from '../rank/fusion.js';
-import type { Ranker } from '../rank/results.js';
+import { scoresOf, type Ranker } from '../rank/results.js';
 import { Bm25Index } from '../retrieve/bm25.js';
 import { LanceDbRetriever } from '../retrieve/lancedb.js';
 import { reciprocalRankFusion } from '../retrieve/rrf.js';
@@ -185,13 +185,7 @@ export async function evaluateBeir(collection: BeirCollection, options: BeirEval
     for (const [i, query] of queries.entries()) {
       const list = candidates.get(query.id)!;
       if (list.length > 0) {
-        const result = await ranker.rank(
-          query.text,
-          list.map((c) => textById.get(c.id)!),
-          { returnDocuments: false },
-        );
-        const scores = new Array<number>(list.length);
-        for (const r of result.results) scores[r.index] = r.score;
+        const scores = await scoresOf(ranker, query.text, list.map((c) => textById.get(c.id)!));
         reranked[query.id] = list.map((c, j) => ({ id: c.id, score: scores[j] }));
         const mixed = fuseScores(
           list.map((c) => c.score),

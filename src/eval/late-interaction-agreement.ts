@@ -2,7 +2,7 @@
  * How closely one ranker (late interaction) follows another (the cross-encoder, taken as ground truth) over many
  * queries: Kendall's tau and top-3 / top-5 overlap per query and on average, as the source article reports them.
  */
-import type { Ranker } from '../rank/results.js';
+import { scoresOf, type Ranker } from '../rank/results.js';
 import { readJsonLines, readText } from '../util/jsonl.js';
 import { kendallTau, rankingFromScores, topKOverlap } from './agreement.js';
 
@@ -43,14 +43,6 @@ export function averageAgreement(rows: readonly RankingAgreement[]): RankingAgre
   if (rows.length === 0) throw new Error('averageAgreement: no rows');
   const mean = (f: (r: RankingAgreement) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length;
   return { tau: mean((r) => r.tau), top3: mean((r) => r.top3), top5: mean((r) => r.top5) };
-}
-
-/** Scores in input order from a ranker's results. */
-export async function scoresOf(ranker: Ranker, query: string, documents: readonly string[]): Promise<Float64Array> {
-  const ranked = await ranker.rank(query, documents, { returnDocuments: false });
-  const scores = new Float64Array(documents.length);
-  for (const r of ranked.results) scores[r.index] = r.score;
-  return scores;
 }
 
 export async function compareRankings(

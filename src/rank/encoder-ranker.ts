@@ -21,9 +21,13 @@ export class EncoderRanker implements Ranker {
 
   async rank(query: string, documents: readonly string[], options: RankOptions & { batchSize?: number } = {}): Promise<RankedResults> {
     checkRankInput(query, documents, options);
-    const [queryVector, ...docVectors] = await this.cache.encode(this.encoder, [query, ...documents], options.batchSize);
-    const scores = docVectors.map((v) => dot(queryVector, v));
-    return rankByScores(query, documents, scores, this.name, options);
+    return rankByScores(query, documents, await this.scores(query, documents, options.batchSize), this.name, options);
+  }
+
+  /** Cosine of the query with each document, in input order. */
+  async scores(query: string, documents: readonly string[], batchSize?: number): Promise<number[]> {
+    const [queryVector, ...docVectors] = await this.cache.encode(this.encoder, [query, ...documents], batchSize);
+    return docVectors.map((v) => dot(queryVector, v));
   }
 
   async dispose(): Promise<void> {

@@ -16,12 +16,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EmbeddingCache } from '../models/embedding-cache.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
-import { dot } from '../models/vectors.js';
 import { Bm25Scorer, checkBm25Statistics } from '../retrieve/bm25.js';
+import { EncoderRanker } from './encoder-ranker.js';
 import { standardize } from './fusion.js';
-import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from './results.js';
+import { checkRankInput, rankByScores, scoresOf, type RankedResults, type Ranker, type RankOptions } from './results.js';
 
 export const HYBRID_MODEL_TYPE = 'rankwise-hybrid';
 
@@ -91,28 +90,16 @@ export async function loadBm25Signal(file: string): Promise<HybridSignal> {
   return bm25Signal(new Bm25Scorer(checkBm25Statistics(value, file)));
 }
 
-export function encoderSignal(encoder: SentenceEncoder, cache = new EmbeddingCache()): HybridSignal {
-  return {
-    kind: 'encoder',
-    name: encoder.name,
-    async scores(query, documents) {
-      const [q, ...docs] = await cache.encode(encoder, [query, ...documents]);
-      return docs.map((d) => dot(q, d));
-    },
-    dispose: async () => encoder.dispose?.(),
-  };
+export function encoderSignal(encoder: SentenceEncoder): HybridSignal {
+  const ranker = new EncoderRanker(encoder);
+  return { kind: 'encoder', name: encoder.name, scores: (query, documents) => ranker.scores(query, documents), dispose: () => ranker.dispose() };
 }
 
 export function rankerSignal(ranker: Ranker): HybridSignal {
   return {
     kind: 'reranker',
     name: ranker.name,
-    async scores(query, documents) {
-      const ranked = await ranker.rank(query, documents, { returnDocuments: false });
-      const scores = new Array<number>(documents.length);
-      for (const r of ranked.results) scores[r.index] = r.score;
-      return scores;
-    },
+    scores: (query, documents) => scoresOf(ranker, query, documents),
     dispose: async () => ranker.dispose?.(),
   };
 }

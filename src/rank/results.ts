@@ -85,3 +85,11 @@ export function rankByScores(
     })),
   };
 }
+
+/** A ranker's scores back in input order: `scores[i]` is the score of `documents[i]`. */
+export async function scoresOf(ranker: Ranker, query: string, documents: readonly string[]): Promise<number[]> {
+  const ranked = await ranker.rank(query, documents, { returnDocuments: false });
+  const scores = new Array<number>(documents.length);
+  for (const r of ranked.results) scores[r.index] = r.score;
+  return scores;
+}

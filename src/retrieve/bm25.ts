@@ -58,18 +58,26 @@ function termCounts(terms: readonly string[]): Map<string, number> {
 
 /** Statistics of a collection of texts. */
 export function bm25Statistics(texts: Iterable<string>, parameters: Bm25Parameters = DEFAULT_BM25): Bm25Statistics {
+  return statisticsOf(Array.from(texts, analyze), parameters);
+}
+
+function statisticsOf(documents: ReadonlyArray<readonly string[]>, parameters: Bm25Parameters): Bm25Statistics {
   checkParameters(parameters);
   const df = new Map<string, number>();
-  let documents = 0;
   let totalLength = 0;
-  for (const text of texts) {
-    const terms = analyze(text);
-    documents++;
+  for (const terms of documents) {
     totalLength += terms.length;
     for (const term of new Set(terms)) df.set(term, (df.get(term) ?? 0) + 1);
   }
   const sorted = [...df].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { format: 'rankwise-bm25/1', documents, averageLength: documents === 0 ? 0 : totalLength / documents, df: Object.fromEntries(sorted), k1: parameters.k1, b: parameters.b };
+  return {
+    format: 'rankwise-bm25/1',
+    documents: documents.length,
+    averageLength: documents.length === 0 ? 0 : totalLength / documents.length,
+    df: Object.fromEntries(sorted),
+    k1: parameters.k1,
+    b: parameters.b,
+  };
 }
 
 /** Checks statistics read from a file; `where` names it in errors. */
@@ -102,19 +110,23 @@ export class Bm25Scorer {
     return Math.log(1 + (n - df + 0.5) / (df + 0.5));
   }
 
+  /** One term's share of a document's score: idf x saturated term frequency, normalised by document length. */
+  termScore(idf: number, tf: number, documentLength: number): number {
+    const { k1, b, averageLength } = this.statistics;
+    return (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * documentLength) / averageLength));
+  }
+
   /** BM25 of each text for the query. Repeated query terms count once per repetition, as in Lucene. */
   score(query: string, texts: readonly string[]): number[] {
     const queryTerms = analyze(query);
     const idf = new Map(queryTerms.map((t) => [t, this.idf(t)]));
-    const { k1, b, averageLength } = this.statistics;
     return texts.map((text) => {
       const terms = analyze(text);
       const counts = termCounts(terms);
-      const norm = k1 * (1 - b + (b * terms.length) / averageLength);
       let sum = 0;
       for (const term of queryTerms) {
         const tf = counts.get(term);
-        if (tf) sum += (idf.get(term)! * tf * (k1 + 1)) / (tf + norm);
+        if (tf) sum += this.termScore(idf.get(term)!, tf, terms.length);
       }
       return sum;
     });
@@ -132,44 +144,28 @@ export class Bm25Index {
     readonly documents: ReadonlyArray<{ id: string; text: string }>,
     parameters: Bm25Parameters = DEFAULT_BM25,
   ) {
-    this.lengths = new Int32Array(documents.length);
-    const df = new Map<string, number>();
-    documents.forEach((document, index) => {
-      const terms = analyze(document.text);
-      this.lengths[index] = terms.length;
+    const analysed = documents.map((document) => analyze(document.text));
+    this.lengths = Int32Array.from(analysed, (terms) => terms.length);
+    analysed.forEach((terms, index) => {
       for (const [term, tf] of termCounts(terms)) {
         let list = this.postings.get(term);
         if (!list) this.postings.set(term, (list = []));
         list.push([index, tf]);
-        df.set(term, (df.get(term) ?? 0) + 1);
       }
     });
-    const total = this.lengths.reduce((a, b) => a + b, 0);
-    checkParameters(parameters);
-    this.statistics = {
-      format: 'rankwise-bm25/1',
-      documents: documents.length,
-      averageLength: documents.length === 0 ? 0 : total / documents.length,
-      df: Object.fromEntries([...df].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-      k1: parameters.k1,
-      b: parameters.b,
-    };
+    this.statistics = statisticsOf(analysed, parameters);
     this.scorer = new Bm25Scorer(this.statistics);
   }
 
   /** The best `k` documents for the query, best first; ties by document position. Documents sharing no term are left out. */
   search(query: string, k: number): Array<{ index: number; id: string; score: number }> {
     if (!Number.isInteger(k) || k < 1) throw new Error(`k: expected a positive integer, got ${k}`);
-    const { k1, b, averageLength } = this.statistics;
     const scores = new Map<number, number>();
     for (const term of analyze(query)) {
       const list = this.postings.get(term);
       if (!list) continue;
       const idf = this.scorer.idf(term);
-      for (const [index, tf] of list) {
-        const norm = k1 * (1 - b + (b * this.lengths[index]) / averageLength);
-        scores.set(index, (scores.get(index) ?? 0) + (idf * tf * (k1 + 1)) / (tf + norm));
-      }
+      for (const [index, tf] of list) scores.set(index, (scores.get(index) ?? 0) + this.scorer.termScore(idf, tf, this.lengths[index]));
     }
     return [...scores]
       .sort((x, y) => y[1] - x[1] || x[0] - y[0])

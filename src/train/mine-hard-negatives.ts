@@ -14,7 +14,7 @@ import { mean } from '../eval/ir-metrics.js';
 import { SeededRandom } from '../models/random.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { l2normalize } from '../models/vectors.js';
-import type { Ranker } from '../rank/results.js';
+import { scoresOf, type Ranker } from '../rank/results.js';
 import type { IndexedDocument, RetrievedDocument, Retriever, SearchMode } from '../retrieve/retriever.js';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from '../retrieve/rrf.js';
 
@@ -294,9 +294,7 @@ export async function mineHardNegatives(
       let positiveScore: number | null = null;
       if (options.scorer) {
         const documents = [pair.positiveText, ...window.map((h) => h.text)];
-        const ranked = await options.scorer.rank(pair.query, documents, { returnDocuments: false });
-        const scores = new Array<number>(documents.length);
-        for (const r of ranked.results) scores[r.index] = r.score;
+        const scores = await scoresOf(options.scorer, pair.query, documents);
         positiveScore = scores[0];
         windowScores = scores.slice(1);
       } else {

@@ -11,15 +11,7 @@ import { exists } from '../../util/fs.js';
 import { readJsonLines } from '../../util/jsonl.js';
 import { createProgress } from '../../util/progress.js';
 import { loadRankerForCommand } from '../load-models.js';
-import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, printJson } from '../options.js';
-
-function finiteNumber(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} expects a number, got "${value}"`);
-    return n;
-  };
-}
+import { finiteNumber, fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, printJson } from '../options.js';
 
 /**
  * `{"query","positive"}` or `{"query","positive_id"}` (both: the id, and the text it must have) per line, with the
