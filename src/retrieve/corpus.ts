@@ -1,4 +1,5 @@
 import { readJsonLines } from '../util/jsonl.js';
+import { describeValue } from '../util/describe.js';
 import type { IndexedDocument } from './retriever.js';
 
 /**
@@ -12,14 +13,14 @@ export function documentFromJson(value: Record<string, unknown>, where: string):
   if (value.id === undefined && value._id !== undefined) return documentFromBeirJson(value, where);
   const { id, text, ...rest } = value;
   if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
-    throw new Error(`${where}: "id": expected a string or a number, got ${describe(id)}`);
+    throw new Error(`${where}: "id": expected a string or a number, got ${describeValue(id)}`);
   }
   if (String(id) === '') throw new Error(`${where}: "id": expected a non-empty string, got ""`);
   if (typeof text !== 'string' || text.trim() === '') {
-    throw new Error(`${where}: "text": expected a non-empty string, got ${describe(text)}`);
+    throw new Error(`${where}: "text": expected a non-empty string, got ${describeValue(text)}`);
   }
   if (rest.tier !== undefined && rest.tier !== null && typeof rest.tier !== 'string' && typeof rest.tier !== 'number') {
-    throw new Error(`${where}: "tier": expected a string or a number, got ${describe(rest.tier)}`);
+    throw new Error(`${where}: "tier": expected a string or a number, got ${describeValue(rest.tier)}`);
   }
   return Object.keys(rest).length > 0 ? { id: String(id), text, metadata: rest } : { id: String(id), text };
 }
@@ -43,10 +44,10 @@ export async function readCorpus(file: string): Promise<IndexedDocument[]> {
 
 function documentFromBeirJson(value: Record<string, unknown>, where: string): IndexedDocument {
   const { _id, title, text, ...rest } = value;
-  if (title !== undefined && title !== null && typeof title !== 'string') throw new Error(`${where}: "title": expected a string, got ${describe(title)}`);
-  if (typeof text !== 'string') throw new Error(`${where}: "text": expected a string, got ${describe(text)}`);
+  if (title !== undefined && title !== null && typeof title !== 'string') throw new Error(`${where}: "title": expected a string, got ${describeValue(title)}`);
+  if (typeof text !== 'string') throw new Error(`${where}: "text": expected a string, got ${describeValue(text)}`);
   if (typeof _id !== 'string' && !(typeof _id === 'number' && Number.isFinite(_id))) {
-    throw new Error(`${where}: "_id": expected a string or a number, got ${describe(_id)}`);
+    throw new Error(`${where}: "_id": expected a string or a number, got ${describeValue(_id)}`);
   }
   if (String(_id) === '') throw new Error(`${where}: "_id": expected a non-empty string, got ""`);
   const heading = typeof title === 'string' ? title.trim() : '';
@@ -54,10 +55,4 @@ function documentFromBeirJson(value: Record<string, unknown>, where: string): In
   const joined = heading === '' ? text : `${heading} ${text}`.trim();
   const metadata = heading === '' ? rest : { ...rest, title: heading };
   return Object.keys(metadata).length > 0 ? { id: String(_id), text: joined, metadata } : { id: String(_id), text: joined };
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const json = JSON.stringify(value);
-  return json.length > 40 ? `${json.slice(0, 39)}…` : json;
 }

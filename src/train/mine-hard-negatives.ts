@@ -8,6 +8,7 @@
  * users mine without the training addon. LanceDB and the encoder are loaded only when the chosen retriever needs them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { describeValue } from '../util/describe.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mean } from '../eval/ir-metrics.js';
@@ -443,30 +444,30 @@ function toRecords(
 function resolveOptions(options: MineHardNegativesOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new Error('options: expected an object');
   const retriever = options.retriever ?? 'bm25';
-  if (!(MINING_RETRIEVERS as readonly string[]).includes(retriever)) throw new Error(`retriever: expected one of ${MINING_RETRIEVERS.join(', ')}, got ${show(retriever)}`);
+  if (!(MINING_RETRIEVERS as readonly string[]).includes(retriever)) throw new Error(`retriever: expected one of ${MINING_RETRIEVERS.join(', ')}, got ${describeValue(retriever)}`);
   const rangeMin = options.rangeMin ?? DEFAULTS.rangeMin;
-  if (!Number.isInteger(rangeMin) || rangeMin < 0) throw new Error(`rangeMin: expected a non-negative integer, got ${show(rangeMin)}`);
+  if (!Number.isInteger(rangeMin) || rangeMin < 0) throw new Error(`rangeMin: expected a non-negative integer, got ${describeValue(rangeMin)}`);
   const rangeMax = options.rangeMax ?? DEFAULTS.rangeMax;
-  if (!Number.isInteger(rangeMax) || rangeMax < 1) throw new Error(`rangeMax: expected a positive integer, got ${show(rangeMax)}`);
+  if (!Number.isInteger(rangeMax) || rangeMax < 1) throw new Error(`rangeMax: expected a positive integer, got ${describeValue(rangeMax)}`);
   if (rangeMin >= rangeMax) throw new Error(`rangeMin: expected less than rangeMax (${rangeMax}), got ${rangeMin}`);
   const numNegatives = options.numNegatives ?? DEFAULTS.numNegatives;
-  if (!Number.isInteger(numNegatives) || numNegatives < 1) throw new Error(`numNegatives: expected a positive integer, got ${show(numNegatives)}`);
+  if (!Number.isInteger(numNegatives) || numNegatives < 1) throw new Error(`numNegatives: expected a positive integer, got ${describeValue(numNegatives)}`);
   if (numNegatives > rangeMax - rangeMin) {
     throw new Error(`numNegatives: ${numNegatives} do not fit in the candidate window rangeMin..rangeMax (${rangeMin}..${rangeMax}, ${rangeMax - rangeMin} candidates)`);
   }
   const { margin, relativeMargin, maxScore } = options;
-  if (margin !== undefined && (typeof margin !== 'number' || !Number.isFinite(margin) || margin < 0)) throw new Error(`margin: expected a non-negative number, got ${show(margin)}`);
+  if (margin !== undefined && (typeof margin !== 'number' || !Number.isFinite(margin) || margin < 0)) throw new Error(`margin: expected a non-negative number, got ${describeValue(margin)}`);
   if (relativeMargin !== undefined && (typeof relativeMargin !== 'number' || !(relativeMargin >= 0 && relativeMargin <= 1))) {
-    throw new Error(`relativeMargin: expected a number in [0, 1], got ${show(relativeMargin)}`);
+    throw new Error(`relativeMargin: expected a number in [0, 1], got ${describeValue(relativeMargin)}`);
   }
-  if (maxScore !== undefined && (typeof maxScore !== 'number' || !Number.isFinite(maxScore))) throw new Error(`maxScore: expected a finite number, got ${show(maxScore)}`);
+  if (maxScore !== undefined && (typeof maxScore !== 'number' || !Number.isFinite(maxScore))) throw new Error(`maxScore: expected a finite number, got ${describeValue(maxScore)}`);
   const sampling = options.samplingStrategy ?? 'top';
-  if (!(MINING_SAMPLING as readonly string[]).includes(sampling)) throw new Error(`samplingStrategy: expected one of ${MINING_SAMPLING.join(', ')}, got ${show(sampling)}`);
+  if (!(MINING_SAMPLING as readonly string[]).includes(sampling)) throw new Error(`samplingStrategy: expected one of ${MINING_SAMPLING.join(', ')}, got ${describeValue(sampling)}`);
   const seed = options.seed ?? DEFAULTS.seed;
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed: expected an integer, got ${show(seed)}`);
+  if (!Number.isSafeInteger(seed)) throw new Error(`seed: expected an integer, got ${describeValue(seed)}`);
   const format = options.format ?? 'triplet';
-  if (!(MINING_FORMATS as readonly string[]).includes(format)) throw new Error(`format: expected one of ${MINING_FORMATS.join(', ')}, got ${show(format)}`);
-  if (options.outputScores !== undefined && typeof options.outputScores !== 'boolean') throw new Error(`outputScores: expected true or false, got ${show(options.outputScores)}`);
+  if (!(MINING_FORMATS as readonly string[]).includes(format)) throw new Error(`format: expected one of ${MINING_FORMATS.join(', ')}, got ${describeValue(format)}`);
+  if (options.outputScores !== undefined && typeof options.outputScores !== 'boolean') throw new Error(`outputScores: expected true or false, got ${describeValue(options.outputScores)}`);
   return { retriever, rangeMin, rangeMax, numNegatives, margin, relativeMargin, maxScore, sampling, seed, format, outputScores: options.outputScores ?? false };
 }
 
@@ -499,8 +500,8 @@ function resolveInputs(pairs: readonly MiningPair[], corpus: readonly IndexedDoc
   const textIds = new Map<string, string>();
   corpus.forEach((d, i) => {
     if (typeof d !== 'object' || d === null) throw new Error(`corpus[${i}]: expected an object {id, text, metadata?}`);
-    if (typeof d.id !== 'string' || d.id === '') throw new Error(`corpus[${i}].id: expected a non-empty string, got ${show(d.id)}`);
-    if (typeof d.text !== 'string') throw new Error(`corpus[${i}].text: expected a string, got ${show(d.text)}`);
+    if (typeof d.id !== 'string' || d.id === '') throw new Error(`corpus[${i}].id: expected a non-empty string, got ${describeValue(d.id)}`);
+    if (typeof d.text !== 'string') throw new Error(`corpus[${i}].text: expected a string, got ${describeValue(d.text)}`);
     if (byId.has(d.id)) throw new Error(`corpus[${i}].id: ${JSON.stringify(d.id)} is already used by corpus[${pool.indexOf(byId.get(d.id)!)}]`);
     const document = { id: d.id, text: d.text, inCorpus: true };
     pool.push(document);
@@ -511,7 +512,7 @@ function resolveInputs(pairs: readonly MiningPair[], corpus: readonly IndexedDoc
   let added = 0;
   const resolved = pairs.map((pair, i): ResolvedPair => {
     if (typeof pair !== 'object' || pair === null) throw new Error(`pairs[${i}]: expected an object {query, positive}`);
-    if (typeof pair.query !== 'string' || pair.query.trim() === '') throw new Error(`pairs[${i}].query: expected a non-empty string, got ${show(pair.query)}`);
+    if (typeof pair.query !== 'string' || pair.query.trim() === '') throw new Error(`pairs[${i}].query: expected a non-empty string, got ${describeValue(pair.query)}`);
     const positive = pair.positive;
     if (typeof positive === 'string') {
       if (positive.trim() === '') throw new Error(`pairs[${i}].positive: expected a non-empty string or {id, text?}, got ""`);
@@ -530,10 +531,10 @@ function resolveInputs(pairs: readonly MiningPair[], corpus: readonly IndexedDoc
       }
       return { query: pair.query, positiveText: positive, positiveId: document.id };
     }
-    if (typeof positive !== 'object' || positive === null) throw new Error(`pairs[${i}].positive: expected a non-empty string or {id, text?}, got ${show(positive)}`);
-    if (typeof positive.id !== 'string' || positive.id === '') throw new Error(`pairs[${i}].positive.id: expected a non-empty string, got ${show(positive.id)}`);
+    if (typeof positive !== 'object' || positive === null) throw new Error(`pairs[${i}].positive: expected a non-empty string or {id, text?}, got ${describeValue(positive)}`);
+    if (typeof positive.id !== 'string' || positive.id === '') throw new Error(`pairs[${i}].positive.id: expected a non-empty string, got ${describeValue(positive.id)}`);
     if (positive.text !== undefined && (typeof positive.text !== 'string' || positive.text.trim() === '')) {
-      throw new Error(`pairs[${i}].positive.text: expected a non-empty string or nothing, got ${show(positive.text)}`);
+      throw new Error(`pairs[${i}].positive.text: expected a non-empty string or nothing, got ${describeValue(positive.text)}`);
     }
     const known = byId.get(positive.id);
     if (known && !known.inCorpus) throw new Error(`pairs[${i}].positive.id: ${JSON.stringify(positive.id)} is an id this function gives to positives given by text; rename it`);
@@ -552,14 +553,6 @@ function resolveInputs(pairs: readonly MiningPair[], corpus: readonly IndexedDoc
     return { query: pair.query, positiveText: positive.text, positiveId: positive.id, outputId: positive.id };
   });
   return { pool, resolved };
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'number') return String(value);
-  const json = JSON.stringify(value);
-  if (json === undefined) return typeof value;
-  return json.length > 40 ? `${json.slice(0, 39)}…` : json;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { describeValue } from '../../util/describe.js';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_ENCODER, loadSentenceEncoder } from '../../models/load-encoder.js';
@@ -22,16 +23,16 @@ export async function readMiningPairs(file: string): Promise<{ pairs: MiningPair
   const pairs = rows.map(({ line, value }): MiningPair => {
     const where = `${file}:${line}`;
     const { query, positive, positive_id: id } = value;
-    if (typeof query !== 'string' || query.trim() === '') throw new Error(`${where}: "query": expected a non-empty string, got ${show(query)}`);
+    if (typeof query !== 'string' || query.trim() === '') throw new Error(`${where}: "query": expected a non-empty string, got ${describeValue(query)}`);
     if (positive !== undefined && (typeof positive !== 'string' || positive.trim() === '')) {
-      throw new Error(`${where}: "positive": expected a non-empty string, got ${show(positive)}`);
+      throw new Error(`${where}: "positive": expected a non-empty string, got ${describeValue(positive)}`);
     }
     if (id === undefined) {
       if (positive === undefined) throw new Error(`${where}: expected "positive" (the text) or "positive_id" (a corpus id)`);
       return { query, positive: positive as string };
     }
     if ((typeof id !== 'string' || id === '') && !(typeof id === 'number' && Number.isFinite(id))) {
-      throw new Error(`${where}: "positive_id": expected a non-empty string or a number, got ${show(id)}`);
+      throw new Error(`${where}: "positive_id": expected a non-empty string or a number, got ${describeValue(id)}`);
     }
     return { query, positive: positive === undefined ? { id: String(id) } : { id: String(id), text: positive as string } };
   });
@@ -46,12 +47,6 @@ function atLine(error: unknown, file: string, lines: readonly number[]): unknown
   const [, index, field, sub, rest] = match;
   const name = field === 'positive' && sub === 'id' ? 'positive_id' : field;
   return new Error(`${file}:${lines[Number(index)]}: ${name ? `"${name}": ` : ''}${rest}`);
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const json = JSON.stringify(value);
-  return json.length > 40 ? `${json.slice(0, 39)}…` : json;
 }
 
 function statsJson(stats: MiningStats, out: string, format: string) {
