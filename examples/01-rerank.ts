@@ -1,18 +1,16 @@
 /**
  * Example 1 of the source article: rerank documents for one query and show where each one started.
  * Run: `npx tsx examples/01-rerank.ts [MODEL]` — MODEL is a cross-encoder folder or hub id; `default` (the default)
- * is the built-in cross-encoder on the pretrained USE Lite backbone (built on first use), `use-lite` the bi-encoder.
+ * is the built-in cross-encoder on the pretrained USE Lite backbone (shipped in the package), `use-lite` the bi-encoder.
  */
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_RERANKER, loadRanker } from '../src/index.js';
-import { ensureDefaultReranker } from '../src/train/default-reranker.js';
 
 const data = JSON.parse(await readFile(new URL('../datasets/quickstart.json', import.meta.url), 'utf8')) as {
   query: string;
   documents: Array<{ text: string; relevant: boolean }>;
 };
 const model = process.argv[2] ?? DEFAULT_RERANKER;
-if (model === DEFAULT_RERANKER) await ensureDefaultReranker();
 const ranker = await loadRanker(model);
 const ranked = await ranker.rank(
   data.query,

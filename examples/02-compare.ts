@@ -5,7 +5,7 @@
  * USE Lite as a bi-encoder: all real pretrained weights, offline).
  */
 import { compareRankers, CrossEncoder, loadRanker, type Ranker } from '../src/index.js';
-import { ensureDefaultReranker } from '../src/train/default-reranker.js';
+import { builtInModelFolder } from '../src/models/shipped-model.js';
 
 const given = process.argv.slice(2);
 const query = 'how do I reset a forgotten password';
@@ -21,7 +21,7 @@ const rankers: Ranker[] = [];
 if (given.length > 0) {
   for (const m of given) rankers.push(await loadRanker(m));
 } else {
-  const { dir } = await ensureDefaultReranker();
+  const dir = await builtInModelFolder('default');
   rankers.push(await CrossEncoder.load(dir, { name: 'default (fp32)' }));
   rankers.push(await CrossEncoder.load(dir, { name: 'default (int8)', dtype: 'int8' }));
   rankers.push(await loadRanker('use-lite'));

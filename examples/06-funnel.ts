@@ -13,7 +13,6 @@ import { parseStageSpecs } from '../src/pipeline/stage-spec.js';
 import { defaultLlmSpec, parseLlmSpec } from '../src/rank/llm/provider-spec.js';
 import { DEFAULT_RERANKER } from '../src/rank/load-ranker.js';
 import { readCorpus } from '../src/retrieve/corpus.js';
-import { ensureDefaultReranker } from '../src/train/default-reranker.js';
 import { arg, DATASETS, readLines } from './shared.js';
 
 const corpus = await readCorpus(join(DATASETS, 'funnel/corpus.jsonl'));
@@ -22,7 +21,6 @@ const withLlm = !process.argv.includes('--no-llm');
 const llm = withLlm ? (process.env.OPENROUTER_API_KEY ? parseLlmSpec('openrouter') : defaultLlmSpec()) : undefined;
 const stages = parseStageSpecs(arg('stages') ?? `bi-encoder:20,cross-encoder:10${llm ? ',llm:5' : ''}`);
 const model = arg('model') ?? DEFAULT_RERANKER;
-if (model === DEFAULT_RERANKER) await ensureDefaultReranker();
 
 const setup = await buildFunnel({ corpus, stages, reranker: model, llm });
 try {

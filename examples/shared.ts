@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readPairwiseCases, type PairwiseCase } from '../src/eval/pairwise.js';
-import { DEFAULT_RERANKER_RECIPE } from '../src/models/default-reranker-folder.js';
 import { createFixtureModel, type FixtureKind } from '../src/models/fixture.js';
-import { ensureDefaultReranker } from '../src/train/default-reranker.js';
+import { builtInModelFolder } from '../src/models/shipped-model.js';
 import { readJsonLines, type JsonLine } from '../src/util/jsonl.js';
 
 export const DATASETS = fileURLToPath(new URL('../datasets/', import.meta.url));
@@ -23,7 +22,7 @@ export async function scratch(): Promise<string> {
 
 /**
  * The model an example starts from, in the role the article gave a pretrained MiniLM model: `--base MODEL` when given;
- * otherwise real pretrained weights that work offline, the built-in USE Lite cross-encoder (built on first use) for a
+ * otherwise real pretrained weights that work offline, the built-in USE Lite cross-encoder (shipped in the package) for a
  * cross-encoder and USE Lite itself for a bi-encoder. `--base fixture` starts from a small seeded random model instead.
  */
 export async function baseModel(kind: FixtureKind, flag = 'base'): Promise<string> {
@@ -34,7 +33,7 @@ export async function baseModel(kind: FixtureKind, flag = 'base'): Promise<strin
     return dir;
   }
   if (given) return given;
-  return kind === 'cross-encoder' ? (await ensureDefaultReranker()).dir : 'use-lite';
+  return kind === 'cross-encoder' ? builtInModelFolder('default') : 'use-lite';
 }
 
 export async function readLines(file: string): Promise<JsonLine[]> {
@@ -54,6 +53,6 @@ export function schedule(flag = 'base'): { epochs: number; learningRate: number 
   const fromScratch = arg(flag) === 'fixture';
   return {
     epochs: Number(arg('epochs', fromScratch ? '20' : '4')),
-    learningRate: Number(arg('lr', fromScratch ? '5e-4' : String(DEFAULT_RERANKER_RECIPE.learningRate))),
+    learningRate: Number(arg('lr', fromScratch ? '5e-4' : '1e-4')),
   };
 }

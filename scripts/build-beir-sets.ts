@@ -17,7 +17,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "datasets", "beir");
 const MANIFEST = join(OUT, "manifest.json");
-const SCRATCH = resolve(process.env.BEIR_SCRATCH ?? "/tmp/rankwise-beir-build");
+export const SCRATCH = resolve(process.env.BEIR_SCRATCH ?? "/tmp/rankwise-beir-build");
 const SEED = 20240601;
 const MAX_DOC_CHARS = 2000;
 
@@ -38,7 +38,7 @@ const log = (msg: string) => process.stderr.write(`[beir] ${msg}\n`);
 // Small utilities
 
 /** mulberry32: tiny seeded PRNG, enough for reproducible shuffles. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -50,7 +50,7 @@ function mulberry32(seed: number): () => number {
 }
 
 /** Fisher-Yates on a copy; callers pass sorted input so the result depends only on the seed. */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
   const rand = mulberry32(seed);
   const out = items.slice();
   for (let i = out.length - 1; i > 0; i--) {
@@ -60,13 +60,13 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
-const collapse = (s: string) => s.replace(/\s+/g, " ").trim();
-const words = (s: string) => s.split(/\s+/).filter(Boolean);
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+export const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
+export const collapse = (s: string) => s.replace(/\s+/g, " ").trim();
+export const words = (s: string) => s.split(/\s+/).filter(Boolean);
+export const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Cut at a word boundary so documents stay comparable in length (and the .gz files small). */
-function cut(text: string, max = MAX_DOC_CHARS): string {
+export function cut(text: string, max = MAX_DOC_CHARS): string {
   if (text.length <= max) return text;
   const head = text.slice(0, max + 1);
   const sp = head.lastIndexOf(" ");
@@ -76,7 +76,7 @@ function cut(text: string, max = MAX_DOC_CHARS): string {
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Removes every case-insensitive occurrence of a phrase, so a query is never a verbatim substring of its document. */
-function removePhrase(text: string, phrase: string): string {
+export function removePhrase(text: string, phrase: string): string {
   const p = collapse(phrase);
   if (!p) return text;
   const re = new RegExp(escapeRe(p).replace(/ /g, "\\s+"), "gi");
@@ -93,7 +93,7 @@ const contentTokens = (s: string) => (s.toLowerCase().match(/[a-z0-9]+/g) ?? [])
  * of three or more content words). Exact removal alone leaves near-copies ("Apply or remove an advisory lock on the
  * open file" for "apply or remove an advisory lock on an open file") that make retrieval a string match.
  */
-function dropEchoes(text: string, query: string): string {
+export function dropEchoes(text: string, query: string): string {
   const q = [...new Set(contentTokens(query))];
   if (q.length < 3) return text;
   const sentences = text.split(/(?<=[.;:!?])\s+/);
@@ -141,9 +141,9 @@ const APT_OPTS = [
   "-o", "Acquire::Languages=en", // the English long descriptions live only in Translation-en
 ];
 
-type Source = { name: string; version: string; sourcePackage: string; file: string; sha256: string; licenses: string[]; copyright: string };
+export type Source = { name: string; version: string; sourcePackage: string; file: string; sha256: string; licenses: string[]; copyright: string };
 
-function aptUpdate(): void {
+export function aptUpdate(): void {
   for (const d of ["lists/partial", "cache/archives/partial"]) mkdirSync(join(SCRATCH, "apt", d), { recursive: true });
   log("apt-get update (private lists folder)");
   execFileSync("apt-get", ["-qq", ...APT_OPTS, "update"], { stdio: ["ignore", "ignore", "inherit"] });
@@ -157,7 +157,7 @@ function candidateVersion(name: string): string {
 }
 
 /** Downloads NAME=VERSION (checking the pinned sha256) and extracts it; returns the source record. */
-function fetchDeb(name: string, pin: { version: string; sha256?: string } | undefined): Source & { dir: string } {
+export function fetchDeb(name: string, pin: { version: string; sha256?: string } | undefined): Source & { dir: string } {
   const version = pin?.version ?? candidateVersion(name);
   const debDir = join(SCRATCH, "debs");
   mkdirSync(debDir, { recursive: true });
@@ -432,9 +432,9 @@ async function buildManpages(sources: Map<string, Source & { dir: string }>): Pr
 // ---------------------------------------------------------------------------------------------------------------
 // Set 2: packages — synopsis -> long description (from the archive's Translation-en)
 
-function buildPackages(translationEn: string): BuiltSet {
-  type Pkg = { name: string; synopsis: string; long: string };
-  const pkgs: Pkg[] = [];
+/** Every package of a Translation-en file, sorted by name: synopsis, and long description with paragraphs as lines. */
+export function parseTranslationEn(translationEn: string): { name: string; synopsis: string; long: string }[] {
+  const pkgs: { name: string; synopsis: string; long: string }[] = [];
   for (const stanza of translationEn.split(/\n\n+/)) {
     const name = /^Package: (\S+)$/m.exec(stanza)?.[1];
     const d = /^Description-en: ([^\n]*)((?:\n [^\n]*)*)/m.exec(stanza);
@@ -446,7 +446,11 @@ function buildPackages(translationEn: string): BuiltSet {
       .join(" ");
     pkgs.push({ name, synopsis: collapse(d[1]), long: long.split("\n").map(collapse).filter(Boolean).join("\n") });
   }
-  pkgs.sort((a, b) => cmp(a.name, b.name));
+  return pkgs.sort((a, b) => cmp(a.name, b.name));
+}
+
+function buildPackages(translationEn: string): BuiltSet {
+  const pkgs = parseTranslationEn(translationEn);
 
   // Library, -dev, -doc, -dbg, data and transitional packages repeat their main package's text almost word for word.
   const variantName = /^lib|-(dev|doc|dbg|dbgsym|data|common|examples|tests?|plugins?|l10n|locale|dictionary)$|^(fonts?|texlive|node|golang|librust|r-cran|r-bioc|php|ruby|python3?-)/;
@@ -668,7 +672,7 @@ export function buildHandbook(sources: Map<string, Source & { dir: string }>): B
 // Set 4: glossary — WordNet gloss -> the GCIDE dictionary entry of the same word
 
 /** Reads a dictd database (.index with base64 offsets + gzip-compatible .dict.dz) as headword -> entry chunks. */
-function readDictd(indexPath: string, dictPath: string): Map<string, string[]> {
+export function readDictd(indexPath: string, dictPath: string): Map<string, string[]> {
   const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const num = (s: string) => [...s].reduce((n, c) => n * 64 + b64.indexOf(c), 0);
   const data = gunzipSync(readFileSync(dictPath));
@@ -688,7 +692,7 @@ function readDictd(indexPath: string, dictPath: string): Map<string, string[]> {
 }
 
 /** Plain text of a GCIDE entry without the headword, pronunciation, source tags or any WordNet-derived paragraph. */
-function cleanGcide(chunks: string[], headword: string): string {
+export function cleanGcide(chunks: string[], headword: string): string {
   const blocks: string[] = [];
   for (const chunk of chunks) {
     for (const block of chunk.split(/\n[ \t]*\n/)) {
@@ -707,14 +711,16 @@ function cleanGcide(chunks: string[], headword: string): string {
   return cut(collapse(t.replace(hw, "~")).replace(/^[\s.,;:]+/, ""));
 }
 
-function buildGlossary(sources: Map<string, Source & { dir: string }>): BuiltSet {
-  const wn = join(sources.get("wordnet-base")!.dir, "usr/share/wordnet");
+/**
+ * The WordNet 3.0 gloss of a word that has a single sense in all of WordNet and is alone in its synset (definition
+ * only, usage examples dropped; at least 4 words; never containing the word), or undefined: only such a gloss is
+ * unambiguously "its" meaning, so the word's dictionary entry is the right answer to it.
+ */
+export function unambiguousGlosses(wordnetDir: string): (word: string) => string | undefined {
   const pos = ["noun", "verb", "adj", "adv"];
-  // Count synsets per lemma over all parts of speech: only a word with a single sense anywhere has one gloss that
-  // is unambiguously "its" meaning, so its dictionary entry is the right answer.
   const senses = new Map<string, { n: number; pos: string; offset: string }>();
   for (const p of pos) {
-    for (const line of readFileSync(join(wn, `index.${p}`), "utf8").split("\n")) {
+    for (const line of readFileSync(join(wordnetDir, `index.${p}`), "utf8").split("\n")) {
       if (!line || line.startsWith(" ")) continue;
       const f = line.trim().split(" ");
       const cnt = Number(f[2]);
@@ -722,31 +728,31 @@ function buildGlossary(sources: Map<string, Source & { dir: string }>): BuiltSet
       senses.set(f[0], { n: (prev?.n ?? 0) + cnt, pos: p, offset: f[f.length - 1] });
     }
   }
-  const glossCache = new Map<string, string>();
-  const dataFiles = new Map(pos.map((p) => [p, readFileSync(join(wn, `data.${p}`), "latin1")]));
-  const synset = (p: string, offset: string) => {
-    const data = dataFiles.get(p)!;
-    const start = Number(offset);
+  const dataFiles = new Map(pos.map((p) => [p, readFileSync(join(wordnetDir, `data.${p}`), "latin1")]));
+  return (word) => {
+    const s = senses.get(word);
+    if (!s || s.n !== 1) return undefined;
+    const data = dataFiles.get(s.pos)!;
+    const start = Number(s.offset);
     const line = data.slice(start, data.indexOf("\n", start));
     const wCnt = parseInt(line.split(" ")[3], 16);
-    const gloss = line.slice(line.indexOf(" | ") + 3);
     // Keep the definition, not the quoted usage examples (they usually contain the word itself).
-    const def = collapse(gloss.split(/;\s*"/)[0].replace(/;\s*$/, ""));
-    return { wCnt, def };
+    const def = collapse(line.slice(line.indexOf(" | ") + 3).split(/;\s*"/)[0].replace(/;\s*$/, ""));
+    if (wCnt !== 1 || words(def).length < 4 || new RegExp(`\\b${word}`, "i").test(def)) return undefined;
+    return def;
   };
+}
 
+function buildGlossary(sources: Map<string, Source & { dir: string }>): BuiltSet {
+  const glossOf = unambiguousGlosses(join(sources.get("wordnet-base")!.dir, "usr/share/wordnet"));
   const gcideDir = join(sources.get("dict-gcide")!.dir, "usr/share/dictd");
   const gcide = readDictd(join(gcideDir, "gcide.index"), join(gcideDir, "gcide.dict.dz"));
   const headwords = [...gcide.keys()].filter((w) => /^[a-z]{4,}$/.test(w)).sort(cmp);
 
   const candidates: { word: string; def: string }[] = [];
   for (const word of headwords) {
-    const s = senses.get(word);
-    if (!s || s.n !== 1) continue;
-    const { wCnt, def } = synset(s.pos, s.offset);
-    if (wCnt !== 1 || words(def).length < 4 || new RegExp(`\\b${word}`, "i").test(def)) continue;
-    glossCache.set(word, def);
-    candidates.push({ word, def });
+    const def = glossOf(word);
+    if (def !== undefined) candidates.push({ word, def });
   }
   const docs: Doc[] = [];
   const queries: Query[] = [];
@@ -792,7 +798,7 @@ function buildGlossary(sources: Map<string, Source & { dir: string }>): BuiltSet
 
 // ---------------------------------------------------------------------------------------------------------------
 
-function translationEnFile(): { text: string; sha256: string; release: Record<string, string> } {
+export function translationEnFile(): { text: string; sha256: string; release: Record<string, string> } {
   const lists = join(SCRATCH, "apt", "lists");
   const file = readdirSync(lists).find((f) => /_dists_bookworm_main_i18n_Translation-en(\.[a-z0-9]+)?$/.test(f));
   if (!file) throw new Error("no bookworm main Translation-en in the private apt lists");

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything rankwise needs on a fresh Debian 12 machine with Node 20: Debian's libtorch for the training
 # engine, the servers the tests start on loopback (Redis, PostgreSQL, nginx), the npm packages (npm ci also builds
-# dist/ through `prepare`), the native addon and the built-in reranker. llama.cpp's server, which only the LLM
-# provider's tests need, is built by `npm test` itself (pretest) when it is not in the cache yet.
+# dist/ through `prepare`) and the native addon. The built-in reranker ships in the package (models/default): nothing
+# here trains it. llama.cpp's server, which only the LLM provider's tests need, is built by `npm test` itself
+# (pretest) when it is not in the cache yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +17,3 @@ fi
 export ONNXRUNTIME_NODE_INSTALL_CUDA=skip
 npm ci --no-audit --no-fund
 npm run build:native
-
-# The built-in reranker (USE Lite cross-encoder, trained by our trainer on datasets/reranker/) into the model cache:
-# commands would build it on first use anyway; building it here keeps that minute out of the first command and tests.
-bash bench/blas-env.sh node bin/rankwise.js build-default-reranker --json >/dev/null

@@ -3,8 +3,20 @@ export { CrossEncoder, type Activation, type CrossEncoderLoadOptions, type Cross
 export { EncoderRanker } from './rank/encoder-ranker.js';
 export { loadRanker, BUILT_IN_MODELS, DEFAULT_RERANKER } from './rank/load-ranker.js';
 export { loadSentenceEncoder, BUILT_IN_ENCODERS, DEFAULT_ENCODER } from './models/load-encoder.js';
-export { ensureDefaultReranker, type BuildDefaultRerankerOptions, type DefaultRerankerBuild } from './train/default-reranker.js';
-export { defaultRerankerFolder, DEFAULT_RERANKER_RECIPE } from './models/default-reranker-folder.js';
+export { buildDefaultModel, DEFAULT_MODEL_RECIPE, type DefaultModelBuild } from './train/default-reranker.js';
+export {
+  builtInModelFolder,
+  crossEncoderFolderOf,
+  materializeShippedModel,
+  readShippedRecipe,
+  shippedModelDir,
+  verifyShippedModel,
+  SHIPPED_MODELS,
+  type Materialized,
+  type MaterializeOptions,
+  type ShippedRecipe,
+} from './models/shipped-model.js';
+export { writeShippedModel, checkShippedModel, DEFAULT_FIXED_PAIRS, type WriteShippedModelOptions, type ShippedModelWrite } from './rank/shipped-reranker.js';
 export { UseLiteOnnxEncoder } from './models/use-lite/encoder.js';
 export { UseLitePairTokenizer } from './models/use-lite/pair-tokenizer.js';
 export { convertUseLite } from './models/use-lite/convert.js';
@@ -20,7 +32,7 @@ export { resolveModel, ONNX_FILES, type ModelDtype, type ModelFolder, type Resol
 export { defaultCacheDir, hubCacheFolder, type HubOptions } from './models/hub.js';
 export { createFixtureModel, fixtureConfig, MINILM_L6_SHAPE, type FixtureKind, type FixtureOptions } from './models/fixture.js';
 export { buildBertOnnx, writeBertOnnx, type BertOnnxOptions, type OnnxDtype } from './models/onnx/bert-graph.js';
-export { parseSafetensors, readSafetensorsFile, serializeSafetensors, writeSafetensorsFile } from './models/safetensors.js';
+export { parseSafetensors, readSafetensorsFile, serializeSafetensors, writeSafetensorsFile, numberToFloat16, float16ToNumber, type SafetensorsWriteDtype } from './models/safetensors.js';
 export { initBertWeights } from './models/init-weights.js';
 export type { BertConfig, ModelHead } from './models/config.js';
 export type { Float32Tensor, TensorMap } from './models/tensors.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseSimulationQueries } from '../src/cache/simulate.js';
@@ -95,5 +95,23 @@ describe('rankwise cache', { timeout: 300_000 }, () => {
     await store.close();
     const stats = JSON.parse(await ok('cache', 'stats', '--db', db, '--json'));
     assert.deepEqual(stats, { entries: 1, hits: 3, misses: 1, stores: 1, evictions: 0, expirations: 0, invalidations: 0, hit_rate: 0.75, encoder: 'use-lite' });
+  });
+
+  it('stats on a mistyped --db path names it and creates nothing', async () => {
+    const dir = await scratchDir();
+    const typo = join(dir, 'typo.db');
+    const out = await rankwise('cache', 'stats', '--db', typo, '--json');
+    assert.equal(out.code, 1);
+    assert.match(out.stderr, /--db .*typo\.db: no such cache file/);
+    assert.deepEqual(await readdir(dir), [], 'no cache file (nor -wal/-shm) was created');
+  });
+
+  it('stats on a corrupt cache file names the file', async () => {
+    const db = join(await scratchDir(), 'broken.db');
+    await writeFile(db, 'this is not a database, just text that is long enough to fill a header page'.repeat(20));
+    const out = await rankwise('cache', 'stats', '--db', db, '--json');
+    assert.equal(out.code, 1);
+    assert.match(out.stderr, /--db .*broken\.db: not a usable SQLite cache file, it is corrupt or not SQLite \(file is not a database\)/);
+    assert.doesNotMatch(out.stderr, /\n\s+at /, 'a message, not a stack trace');
   });
 });

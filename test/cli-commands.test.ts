@@ -4,7 +4,7 @@
  * One table of cases {args, code, stdout, stderr}; each command also gets a bad input that must exit 1 with one line
  * on stderr naming the option. Cases run in order, so later ones use what earlier ones wrote (models, indexes).
  * Long runs are left to their own files: real training (train-cli, distill-learns), the funnel's LLM stage
- * (funnel-llm-e2e), building the default reranker (default-reranker; here only its "already built" path).
+ * (funnel-llm-e2e), training the default reranker (here build-default-reranker only ships an already trained folder).
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -169,7 +169,7 @@ const CASES: Array<[string, Case]> = [
   ['convert use-lite --out is required', bad(['convert', 'use-lite'], /required option '--out <dir>' not specified/)],
 
   // --- demo, eval -----------------------------------------------------------------------------------------------
-  ['demo --json', { args: ['demo', '--json'], code: 0, stdout: (out) => assert.deepEqual(out.stages.map((s: { name: string }) => s.name), ['hybrid', 'cross-encoder']) }],
+  ['demo --json', { args: ['demo', '--json'], code: 0, stdout: (out) => assert.deepEqual(out.stages.map((s: { name: string }) => s.name), ['bm25', 'cross-encoder']) }],
   ['demo --stages', bad(['demo', '--stages', 'bm25:10,bogus:3'], /--stages: "bogus:3": NAME must be one of/)],
   ['eval pairwise', {
     args: ['eval', 'pairwise', '--model', CE, '--cases', join(W, 'cases.jsonl'), '--json'], code: 0,
@@ -229,7 +229,7 @@ const CASES: Array<[string, Case]> = [
       assert.ok(out.threshold >= memo.f1.threshold, 'a stricter threshold than maximum F1');
     },
   }],
-  ['cache stats of an empty SQLite cache', { args: ['cache', 'stats', '--db', join(W, 'empty-cache.sqlite'), '--json'], code: 0, stdout: (out) => assert.deepEqual([out.entries, out.hits, out.misses], [0, 0, 0]) }],
+  ['cache stats of a missing SQLite cache (a typo creates nothing)', bad(['cache', 'stats', '--db', join(W, 'no-such-cache.sqlite'), '--json'], /--db .*no-such-cache\.sqlite: no such cache file/)],
   ['cache simulate --strategy', bad(['cache', 'simulate', '--queries', join(W, 'cache-queries.jsonl'), '--strategy', 'fast'], /--strategy expects one of two-step, scan/)],
   ['cache calibrate --precision-target', bad(['cache', 'calibrate', '--pairs', join(ROOT, 'datasets/cache/pairs.jsonl'), '--precision-target', '2'], /--precision-target expects a number from 0 to 1, got "2"/)],
   ['cache calibrate --precision-target below 0', bad(['cache', 'calibrate', '--pairs', join(ROOT, 'datasets/cache/pairs.jsonl'), '--precision-target', '-0.5'], /--precision-target expects a number from 0 to 1, got "-0.5"/)],
@@ -308,8 +308,16 @@ const CASES: Array<[string, Case]> = [
     stdout: (out) => assert.deepEqual([out.pairs, out.records, out.negatives], [2, 4, 4]),
   }],
   ['mine --sampling', bad(['mine', '--pairs', join(W, 'mine-pairs.jsonl'), '--corpus', CORPUS, '--out', join(W, 'never.jsonl'), '--sampling', 'best'], /--sampling expects one of top, random/)],
-  ['build-default-reranker: already built', { args: ['build-default-reranker', '--json'], code: 0, stdout: (out) => assert.deepEqual([out.built, out.steps], [false, 0]) }],
-  ['build-default-reranker as text', { args: ['build-default-reranker'], code: 0, stdout: /^already built: .*default-reranker-.* \(pass --force to rebuild\)/ }],
+  ['build-default-reranker --from: ships a trained folder (float16, recipe.json)', {
+    args: ['build-default-reranker', '--from', CE, '--out', join(W, 'shipped'), '--json'], code: 0,
+    stdout: (out) => {
+      assert.deepEqual([out.built, out.steps, out.trained], [false, 0, CE]);
+      assert.match(out.files['model.safetensors'].sha256, /^[0-9a-f]{64}$/);
+      assert.equal(out.fixedPairs.length, 10);
+    },
+  }],
+  ['build-default-reranker --check: the rebuild is byte-identical', { args: ['build-default-reranker', '--from', CE, '--out', join(W, 'shipped'), '--check', '--json'], code: 0, stdout: (out) => assert.deepEqual([out.sameBytes, out.differingFiles], [true, []]) }],
+  ['build-default-reranker as text', { args: ['build-default-reranker', '--from', CE, '--out', join(W, 'shipped-text')], code: 0, stdout: /^using the trained model .*ce\nwrote .*shipped-text: model\.safetensors [\d.]+ MB sha256 [0-9a-f]{64}\n/ }],
   ['build-default-reranker --threads', bad(['build-default-reranker', '--threads', '0'], /--threads expects a positive integer/)],
 
   // --- serve (started and stopped by the tests below; here the options it refuses) --------------------------------------

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { sigmoid } from '../src/rank/cross-encoder.js';
 import { fuseScores, standardize } from '../src/rank/fusion.js';
 import { rankByScores } from '../src/rank/results.js';
 import { analyze, Bm25Index, Bm25Scorer, bm25Statistics } from '../src/retrieve/bm25.js';
@@ -111,7 +112,7 @@ describe('fusion in the funnel and in /search', { timeout: 120_000 }, () => {
     await index.close();
     const service = await SearchService.open({ indexDir: dir, cache: join(dir, 'cache.db') });
     // A real scorer that prefers r2 whatever BM25 says: the length of the text (r2 is the longest).
-    const score = async (_query: string, texts: readonly string[]) => Float32Array.from(texts, (t) => t.length / 10);
+    const score = async (_query: string, texts: readonly string[]) => ({ scores: Float32Array.from(texts, (t) => t.length / 10), relevance: sigmoid });
     try {
       const plain = await service.search({ query: 'router reset', k: 3 }, score);
       assert.equal(plain.results[0].id, 'r2');

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  numberToFloat16,
   parseSafetensors,
   readSafetensorsFile,
   serializeSafetensors,
@@ -92,6 +93,57 @@ test('F16 and BF16 decode to float32 (hand-computed bit patterns)', { timeout: 3
   assert.deepEqual(Array.from(tensors.get('half')!.data), f16Expected);
   assert.ok(Object.is(tensors.get('half')!.data[7], -0));
   assert.deepEqual(Array.from(tensors.get('brain')!.data), bf16Expected);
+});
+
+test('float32 to float16 rounds to nearest, ties to even, with subnormals, overflow and NaN (hand-computed bits)', { timeout: 30_000 }, () => {
+  const cases: Array<[number, number]> = [
+    [0, 0x0000],
+    [-0, 0x8000],
+    [1, 0x3c00],
+    [-2, 0xc000],
+    [0.5, 0x3800],
+    [1 / 3, 0x3555], // 0.333251953125: 1/3 = 0x3555.55..., rounds down
+    [0.1, 0x2e66], // 0.0999755859375
+    [65504, 0x7bff], // largest finite half
+    [65519, 0x7bff], // just under halfway to 65536: stays finite
+    [65520, 0x7c00], // halfway to the next binade: rounds (to even) up to infinity
+    [1e6, 0x7c00],
+    [-1e6, 0xfc00],
+    [Infinity, 0x7c00],
+    [-Infinity, 0xfc00],
+    [2 ** -14, 0x0400], // smallest normal
+    [2 ** -14 - 2 ** -24, 0x03ff], // largest subnormal
+    [2 ** -24, 0x0001], // smallest subnormal
+    [-(2 ** -24), 0x8001],
+    [3 * 2 ** -24, 0x0003],
+    [2 ** -25, 0x0000], // half the smallest subnormal: tie to even, 0
+    [3 * 2 ** -25, 0x0002], // 1.5 subnormal steps: tie to even, 2
+    [2 ** -25 + 2 ** -35, 0x0001], // just over the tie: up
+    [2 ** -26, 0x0000], // underflow to zero
+    [1 + 2 ** -11, 0x3c00], // tie between 1 and 1 + 2^-10: even (1)
+    [1 + 3 * 2 ** -11, 0x3c02], // tie between odd and even: even (up)
+    [1 + 2 ** -11 + 2 ** -20, 0x3c01], // just over the tie: up
+    [2047.5, 0x6800], // tie between 2047 (odd) and 2048: even, and the mantissa carry bumps the exponent
+  ];
+  for (const [value, bits] of cases) {
+    assert.equal(numberToFloat16(value), bits, `${value} -> 0x${numberToFloat16(value).toString(16)}, expected 0x${bits.toString(16)}`);
+  }
+  assert.equal(numberToFloat16(NaN) & 0x7c00, 0x7c00);
+  assert.notEqual(numberToFloat16(NaN) & 0x3ff, 0, 'NaN stays NaN');
+
+  // Written as F16 and read back: every value is its float16 neighbour, widened exactly to float32.
+  const values = Float32Array.of(1, 1 / 3, 0.1, 65504, 65520, 2 ** -24, 3 * 2 ** -25, -(2 ** -14), 1 + 3 * 2 ** -11, -Infinity);
+  const expected = [1, 0.333251953125, 0.0999755859375, 65504, Infinity, 2 ** -24, 2 ** -23, -(2 ** -14), 1 + 2 ** -9, -Infinity];
+  const bytes = serializeSafetensors(new Map([['w', { shape: [2, 5], data: values }]]), { format: 'pt' }, 'F16');
+  const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  assert.equal(bytes.length, 8 + n + 2 * values.length, 'two bytes per value');
+  assert.match(new TextDecoder().decode(bytes.subarray(8, 8 + n)), /"w":\{"dtype":"F16","shape":\[2,5\],"data_offsets":\[0,20\]\}/);
+  const { tensors, dtypes } = parseSafetensors(bytes);
+  assert.equal(dtypes.get('w'), 'F16');
+  assert.deepEqual(Array.from(tensors.get('w')!.data), expected);
+  // Writing the widened values again gives the same bytes: float16 -> float32 -> float16 is the identity.
+  assert.deepEqual(serializeSafetensors(tensors, { format: 'pt' }, 'F16'), bytes);
+  assert.throws(() => serializeSafetensors(tensors, undefined, 'BF16' as never), /can write F32 or F16/);
 });
 
 test('truncated and corrupt files give errors that say what is wrong', { timeout: 30_000 }, () => {

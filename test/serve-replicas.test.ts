@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { demoCorpus } from '../src/cli/commands/demo.js';
 import { loadSentenceEncoder } from '../src/models/load-encoder.js';
 import { LanceDbRetriever } from '../src/retrieve/lancedb.js';
-import { ensureDefaultReranker } from '../src/train/default-reranker.js';
+import { builtInModelFolder } from '../src/models/shipped-model.js';
 import { ROOT } from './helpers/cli.js';
 import { scratchDir } from './helpers/fixtures.js';
 import { freePort, startProcess, type ServerProcess } from './helpers/processes.js';
@@ -38,8 +38,8 @@ async function search(url: string, body: object): Promise<{ answer: SearchAnswer
 
 before(async () => {
   const work = await scratchDir();
-  // Built before the replicas start, so that they do not both train it at once.
-  await ensureDefaultReranker({ showProgress: false });
+  // Made runnable before the replicas start, so that neither start-up includes it.
+  await builtInModelFolder('default');
 
   const index = join(work, 'index');
   const encoder = await loadSentenceEncoder('use-lite');

@@ -12,6 +12,11 @@
  *   Fahrenheit" vs "Fahrenheit to Celsius").
  * - role swap: the same content words with two of them exchanged around a third ("can a landlord evict a tenant" vs
  *   "can a tenant evict a landlord").
+ * - identifier: the queries mention different identifiers: tokens that mix letters and digits (model numbers "m1",
+ *   "x7", "iPhone14", SKUs "SKU-123-B", error codes "E0x80070005", versions "v2.3.1" or "2.3.1") or codes joined by
+ *   underscores ("ERR_CONNECTION_RESET"). They must match exactly, ignoring case, "-" and "_" between parts and a
+ *   "v" before a version; one query naming an identifier the other lacks is a veto too. Numbers with a unit
+ *   ("10GB", "4k", "3rd") are numbers, not identifiers, so "10GB" and "10 GB" agree.
  * - number: the queries mention different numbers ("3 nights" vs "5 nights", "two" counts as 2).
  * - entity: a capitalised name in one query does not occur in the other ("... on Windows" vs "... on macOS").
  * - alternative: each query names a different member of the same closed set (platforms, browsers, weekdays, months,
@@ -21,7 +26,7 @@
  * opposite twice, or a contradiction by an unlisted antonym, gets past them.
  */
 
-export type GuardRule = 'antonym' | 'negation' | 'direction' | 'role swap' | 'number' | 'entity' | 'alternative';
+export type GuardRule = 'antonym' | 'negation' | 'direction' | 'role swap' | 'identifier' | 'number' | 'entity' | 'alternative';
 
 export interface GuardVeto {
   rule: GuardRule;
@@ -68,7 +73,7 @@ const NUMBER_WORDS: Readonly<Record<string, string>> = {
 };
 
 /** Capitalised because they are acronyms, not because they name something: a PDF is a PDF on every side. */
-const COMMON_ACRONYMS = new Set(['pdf', 'csv', 'api', 'url', 'faq', 'id', 'pin', 'sms', 'usb', 'vpn', 'ip', 'ok', 'tv', 'pc', 'wifi', '2fa']);
+const COMMON_ACRONYMS = new Set(['pdf', 'csv', 'api', 'url', 'faq', 'id', 'pin', 'sms', 'usb', 'vpn', 'ip', 'ok', 'tv', 'pc', 'wifi', '2fa', 'kb', 'mb', 'gb', 'tb', 'ram', 'ssd', 'cpu', 'gpu']);
 
 const NEGATIONS = new Set(['not', 'no', 'never', 'without', 'none', 'nothing', 'nobody', 'neither', 'nor']);
 const TOWARDS = new Set(['to', 'into', 'towards', 'toward', 'onto']);
@@ -120,6 +125,44 @@ for (const [a, b] of ANTONYM_PAIRS) {
 const ALTERNATIVE_OF = new Map<string, string>();
 for (const [set, members] of Object.entries(ALTERNATIVES)) for (const m of members) ALTERNATIVE_OF.set(m, set);
 
+/**
+ * A run of letters and digits joined by ".", "-" or "_" ("SKU-123-B", "v2.3.1", "ERR_CONNECTION_RESET"); the
+ * lookbehind keeps a match from starting inside a longer word. "/" and ":" split ("m1/m2" is two identifiers).
+ */
+const COMPOUND = /(?<![\p{L}\p{N}])[\p{L}\p{N}]+(?:[._-][\p{L}\p{N}]+)*/gu;
+/** Units and ordinal suffixes after a number: "10GB", "4k", "3rd", "5pm" are a number with a unit, not a code. */
+const NUMBER_WITH_UNIT =
+  /^(\d+(?:\.\d+)?)(?:st|nd|rd|th|k|m|b|g|t|kb|mb|gb|tb|kbps|mbps|gbps|hz|khz|mhz|ghz|ms|s|sec|secs|min|mins|h|hr|hrs|d|am|pm|px|pt|mm|cm|m|km|mi|ft|in|kg|g|lb|lbs|oz|ml|l|w|kw|kwh|v|mah|x|p|fps|gen)$/;
+const PLACEHOLDER = ' identifier ';
+/** Letter-digit words that are common vocabulary, not product or error identifiers. */
+const COMMON_ALPHANUMERIC = new Set(['2fa', 'mp3', 'mp4', 'h264', 'h265', 'a4', 'covid19', 'b2b', 'b2c', 'p2p', 'i18n', 'l10n', 'a11y', 'k8s', 'w2', '1099']);
+
+/**
+ * The identifiers in a text, normalised (lower case, no "-" or "_", "v" before a version dropped), and the text with
+ * each replaced by a lower-case placeholder word, so that their digits are not read again as free-standing numbers
+ * nor their capitals as names, while the words around them keep their positions. Numbers with a unit go to `numbers`.
+ */
+function identifiersOf(text: string): { identifiers: Set<string>; numbers: string[]; rest: string } {
+  const identifiers = new Set<string>();
+  const numbers: string[] = [];
+  const rest = text.replace(COMPOUND, (token) => {
+    const lower = token.toLowerCase();
+    const withUnit = NUMBER_WITH_UNIT.exec(lower);
+    if (withUnit) {
+      numbers.push(withUnit[1]);
+      return PLACEHOLDER;
+    }
+    const hasDigit = /\p{N}/u.test(token);
+    const hasLetter = /\p{L}/u.test(token);
+    const version = /^v?\d+(?:\.\d+){2,}$/.test(lower) || /^v\d+(?:\.\d+)*$/.test(lower);
+    const code = (hasDigit && hasLetter) || version || (hasLetter && /_/.test(token) && /[\p{L}\p{N}]_[\p{L}\p{N}]/u.test(token));
+    if (!code || COMMON_ALPHANUMERIC.has(lower)) return token;
+    identifiers.add(version ? lower.replace(/^v/, '') : lower.replace(/[-_]/g, ''));
+    return PLACEHOLDER;
+  });
+  return { identifiers, numbers, rest };
+}
+
 interface Token {
   /** Lower case, after phrase rewriting. */
   word: string;
@@ -134,6 +177,8 @@ interface Analysed {
   words: Set<string>;
   negated: boolean;
   numbers: Set<string>;
+  /** Normalised identifiers (see identifiersOf). */
+  identifiers: Set<string>;
   /** Stem -> 'towards' | 'away': the role a preposition gives the word it governs. */
   roles: Map<string, 'towards' | 'away'>;
   /** Preposition -> stems it governs. */
@@ -142,9 +187,11 @@ interface Analysed {
 }
 
 function analyse(text: string): Analysed {
-  // Names are found on the original casing; everything else on the rewritten lower-case text.
+  // Names are found on the original casing; everything else on the rewritten lower-case text. Identifiers ("SKU-123-B",
+  // "M2") are compared by their own rule, so names are looked for in the text without them.
+  const ids = identifiersOf(text);
   const names = new Set<string>();
-  const raw = text.match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu) ?? [];
+  const raw = ids.rest.match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu) ?? [];
   raw.forEach((t, i) => {
     const name = t.toLowerCase().replace(/['’]s$/, '');
     if (i > 0 && /\p{Lu}/u.test(t) && t !== 'I' && !/^I['’]/.test(t) && !COMMON_ACRONYMS.has(name)) names.add(name);
@@ -166,10 +213,13 @@ function analyse(text: string): Analysed {
     targets.set(t.word, [...(targets.get(t.word) ?? []), tokens[j].stem]);
   });
 
-  const numbers = new Set<string>();
-  for (const t of tokens) {
-    if (/^\d+(?:[.,]\d+)?$/.test(t.word)) numbers.add(t.word.replace(',', '.'));
-    else if (NUMBER_WORDS[t.word]) numbers.add(NUMBER_WORDS[t.word]);
+  // Numbers are read from the text without its identifiers: the 3 in "v2.3.1" or the 123 in "SKU-123-B" is part of
+  // a code, compared whole by the identifier rule.
+  const numbers = new Set<string>(ids.numbers);
+  const free = ids.rest.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu) ?? [];
+  for (const word of free) {
+    if (/^\d+(?:[.,]\d+)?$/.test(word)) numbers.add(word.replace(',', '.'));
+    else if (NUMBER_WORDS[word]) numbers.add(NUMBER_WORDS[word]);
   }
   return {
     tokens,
@@ -177,6 +227,7 @@ function analyse(text: string): Analysed {
     words: new Set(tokens.map((t) => t.word)),
     negated: tokens.some((t) => NEGATIONS.has(t.word)),
     numbers,
+    identifiers: ids.identifiers,
     roles,
     targets,
     content: tokens.filter((t) => !STOPWORDS.has(t.word)).map((t) => t.stem),
@@ -231,6 +282,12 @@ function numberVeto(a: Analysed, b: Analysed): GuardVeto | null {
   return onlyA.length + onlyB.length > 0 ? { rule: 'number', detail: `${onlyA.join(',') || '-'} / ${onlyB.join(',') || '-'}` } : null;
 }
 
+function identifierVeto(a: Analysed, b: Analysed): GuardVeto | null {
+  const onlyA = [...a.identifiers].filter((x) => !b.identifiers.has(x));
+  const onlyB = [...b.identifiers].filter((x) => !a.identifiers.has(x));
+  return onlyA.length + onlyB.length > 0 ? { rule: 'identifier', detail: `${onlyA.join(',') || '-'} / ${onlyB.join(',') || '-'}` } : null;
+}
+
 function entityVeto(a: Analysed, b: Analysed): GuardVeto | null {
   const missing = (from: Analysed, other: Analysed) =>
     from.tokens.find((t) => t.capitalised && !other.words.has(t.word) && !other.stems.has(t.stem))?.word;
@@ -254,5 +311,5 @@ export function contradiction(query: string, cached: string): GuardVeto | null {
   const a = analyse(query);
   const b = analyse(cached);
   if (a.negated !== b.negated) return { rule: 'negation', detail: a.negated ? 'negated / plain' : 'plain / negated' };
-  return antonymVeto(a, b) ?? directionVeto(a, b) ?? roleSwapVeto(a, b) ?? numberVeto(a, b) ?? alternativeVeto(a, b) ?? entityVeto(a, b);
+  return antonymVeto(a, b) ?? directionVeto(a, b) ?? roleSwapVeto(a, b) ?? identifierVeto(a, b) ?? numberVeto(a, b) ?? alternativeVeto(a, b) ?? entityVeto(a, b);
 }

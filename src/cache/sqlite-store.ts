@@ -4,6 +4,7 @@
  * writes. `:memory:` gives a throwaway cache (the simulation uses it). The `faultPoint` calls between the steps of a
  * write let test/crash-points.test.ts kill a writer exactly there (see src/util/fault.ts).
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { faultPoint } from '../util/fault.js';
 import {
@@ -48,7 +49,28 @@ interface SqliteDatabase {
   transaction<T>(fn: () => T): Transaction<T>;
   close(): void;
 }
-const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => SqliteDatabase;
+const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string, options?: { fileMustExist?: boolean }) => SqliteDatabase;
+
+/** Milliseconds a write waits for another connection's write transaction before failing (SQLite's busy_timeout). */
+const BUSY_TIMEOUT_MS = 5000;
+
+export interface SqliteOpenOptions {
+  /** Refuse a path where no file exists instead of creating an empty cache there (for readers such as `cache stats`). */
+  mustExist?: boolean;
+}
+
+/** SQLite's error for a file, rewritten to name the file and say what is wrong with it. */
+function fileError(path: string, error: unknown): Error {
+  const code = (error as { code?: string }).code ?? '';
+  const message = (error as Error).message;
+  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED') {
+    return new Error(`${path}: locked by another writer for more than ${BUSY_TIMEOUT_MS} ms (${message}); retry when it has finished`, { cause: error });
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT_')) {
+    return new Error(`${path}: not a usable SQLite cache file, it is corrupt or not SQLite (${message}); delete it to start an empty cache`, { cause: error });
+  }
+  return new Error(`${path}: ${message}`, { cause: error });
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
@@ -86,16 +108,8 @@ export class SqliteCacheStore implements CacheStore {
   private readonly db: SqliteDatabase;
   private readonly statements;
 
-  private constructor(readonly path: string) {
-    this.db = new Database(path);
-    if (path !== ':memory:') {
-      this.db.pragma('journal_mode = WAL');
-      // NORMAL in WAL mode: a committed transaction survives a process crash; only an OS crash can lose the last ones.
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 5000');
-    }
-    this.db.exec(SCHEMA);
-    const db = this.db;
+  private constructor(readonly path: string, db: SqliteDatabase) {
+    this.db = db;
     this.statements = {
       after: db.prepare<{ after: number; limit: number }, EntryRow>(
         'SELECT id, key, query, vector, value, created_at, expires_at FROM entries WHERE id > @after ORDER BY id LIMIT @limit',
@@ -118,9 +132,29 @@ export class SqliteCacheStore implements CacheStore {
     };
   }
 
-  /** Opens (creating if needed) the cache file at `path`, or an in-memory cache for ':memory:'. */
-  static async open(path: string): Promise<SqliteCacheStore> {
-    return new SqliteCacheStore(path);
+  /**
+   * Opens (creating if needed, unless `mustExist`) the cache file at `path`, or an in-memory cache for ':memory:'.
+   * A file that is not a SQLite database, or not one with this cache's tables, is an error naming it.
+   */
+  static async open(path: string, options: SqliteOpenOptions = {}): Promise<SqliteCacheStore> {
+    if (options.mustExist && path !== ':memory:' && !existsSync(path)) {
+      throw new Error(`${path}: no such cache file (a cache is created by the server that writes it; check the path)`);
+    }
+    let db: SqliteDatabase | undefined;
+    try {
+      db = new Database(path, { fileMustExist: options.mustExist ?? false });
+      if (path !== ':memory:') {
+        db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        db.pragma('journal_mode = WAL');
+        // NORMAL in WAL mode: a committed transaction survives a process crash; only an OS crash can lose the last ones.
+        db.pragma('synchronous = NORMAL');
+      }
+      db.exec(SCHEMA);
+      return new SqliteCacheStore(path, db);
+    } catch (error) {
+      if (db?.open) db.close();
+      throw fileError(path, error);
+    }
   }
 
   async meta(): Promise<StoreMeta | null> {
@@ -131,11 +165,11 @@ export class SqliteCacheStore implements CacheStore {
   }
 
   async setMeta(meta: StoreMeta): Promise<void> {
-    this.db.transaction(() => {
+    this.named(() => this.db.transaction(() => {
       this.statements.setMeta.run('encoder', meta.encoder);
       faultPoint('sqlite-cache:meta-after-encoder');
       this.statements.setMeta.run('dimension', String(meta.dimension));
-    })();
+    })());
   }
 
   async entriesAfter(afterId: number, limit: number): Promise<StoredEntry[]> {
@@ -165,7 +199,7 @@ export class SqliteCacheStore implements CacheStore {
         return { id, key: entry.key, query: entry.query, vector: entry.vector, value: entry.value, createdAt: now, expiresAt: entry.expiresAt };
       }),
     );
-    const stored = insertAll.immediate();
+    const stored = this.named(() => insertAll.immediate());
     faultPoint('sqlite-cache:put-after-commit');
     return stored;
   }
@@ -175,22 +209,22 @@ export class SqliteCacheStore implements CacheStore {
   }
 
   async removeKey(key: string): Promise<number[]> {
-    return this.db.transaction(() => {
+    return this.named(() => this.db.transaction(() => {
       const row = this.statements.idOfKey.get(key);
       if (!row) return [];
       this.statements.deleteId.run(row.id);
       faultPoint('sqlite-cache:remove-after-delete');
       return [row.id];
-    }).immediate();
+    }).immediate());
   }
 
   async clear(): Promise<number> {
-    return this.db.transaction(() => {
+    return this.named(() => this.db.transaction(() => {
       const n = this.statements.countAll.get()!.n;
       this.db.exec('DELETE FROM entries');
       faultPoint('sqlite-cache:remove-after-delete');
       return n;
-    }).immediate();
+    }).immediate());
   }
 
   async purgeExpired(now: number): Promise<number[]> {
@@ -211,12 +245,12 @@ export class SqliteCacheStore implements CacheStore {
   async addCounters(delta: Partial<CacheCounters>): Promise<void> {
     const changes = COUNTER_NAMES.filter((name) => delta[name]);
     if (changes.length === 0) return;
-    this.db.transaction(() => {
+    this.named(() => this.db.transaction(() => {
       changes.forEach((name, i) => {
         this.statements.addCounter.run(name, delta[name]!);
         if (i === 0) faultPoint('sqlite-cache:counters-after-first');
       });
-    })();
+    })());
   }
 
   async counters(): Promise<CacheCounters> {
@@ -233,11 +267,20 @@ export class SqliteCacheStore implements CacheStore {
 
   /** Selects and deletes in one transaction, so two processes never both count the same removal. */
   private removeIds(select: () => number[]): number[] {
-    return this.db.transaction(() => {
+    return this.named(() => this.db.transaction(() => {
       const ids = select();
       for (const id of ids) this.statements.deleteId.run(id);
       if (ids.length > 0) faultPoint('sqlite-cache:remove-after-delete');
       return ids;
-    }).immediate();
+    }).immediate());
+  }
+
+  /** Runs a statement, turning SQLite's busy and corruption errors into ones that name the file. */
+  private named<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      throw fileError(this.path, error);
+    }
   }
 }

@@ -2,7 +2,7 @@
  * The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header length, a
  * JSON header mapping tensor names to {dtype, shape, data_offsets} plus an optional string-to-string
  * `__metadata__`, then the raw little-endian tensor bytes. Everything is read into float32, the one dtype the rest
- * of rankwise computes in.
+ * of rankwise computes in; files are written in float32, or float16 for weights that ship in the package.
  */
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -11,7 +11,12 @@ import type { TensorMap } from './tensors.js';
 export interface SafetensorsContents {
   tensors: TensorMap;
   metadata: Record<string, string>;
+  /** The dtype each tensor was stored in (the values in `tensors` are float32 whatever it was). */
+  dtypes: Map<string, string>;
 }
+
+/** How `serializeSafetensors` stores the values: float32 as they are, or float16 (rounded to nearest, ties to even). */
+export type SafetensorsWriteDtype = 'F32' | 'F16';
 
 /** Bytes per element of each dtype we can turn into float32. */
 const DTYPE_SIZE: Record<string, number> = {
@@ -32,6 +37,50 @@ export function float16ToNumber(bits: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+/**
+ * The IEEE 754 binary16 bits of a number, rounded to nearest with ties to even, as numpy and torch round: subnormals
+ * kept, overflow (|x| >= 65520) to infinity, NaN to a quiet NaN.
+ */
+export function numberToFloat16(value: number): number {
+  F32[0] = value;
+  const x = U32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && (half & 1) === 1)) half++;
+    return sign | half;
+  }
+  // A carry out of the mantissa correctly bumps the exponent (and at the top, gives infinity).
+  let half = sign | (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
+  return half;
+}
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+let halfTable: Float32Array | undefined;
+
+/** All 65,536 half values, indexed by bits, so that widening a large tensor is one lookup per value. */
+export function float16Table(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let bits = 0; bits < 65536; bits++) halfTable[bits] = float16ToNumber(bits);
+  }
+  return halfTable;
+}
+
 function decode(dtype: string, bytes: Uint8Array, count: number, name: string): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
@@ -40,9 +89,11 @@ function decode(dtype: string, bytes: Uint8Array, count: number, name: string): 
       // Copying through a fresh buffer also fixes alignment: tensor data in a file has no 4-byte guarantee.
       out.set(new Float32Array(bytes.slice().buffer));
       break;
-    case 'F16':
-      for (let i = 0; i < count; i++) out[i] = float16ToNumber(view.getUint16(2 * i, true));
+    case 'F16': {
+      const table = float16Table();
+      for (let i = 0; i < count; i++) out[i] = table[view.getUint16(2 * i, true)];
       break;
+    }
     case 'BF16': {
       // bfloat16 is the top half of a float32, so widening is a 16-bit shift.
       const u32 = new Uint32Array(out.buffer);
@@ -99,6 +150,7 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsContents {
   const data = bytes.subarray(8 + n);
   const tensors: TensorMap = new Map();
   const metadata: Record<string, string> = {};
+  const dtypes = new Map<string, string>();
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof entry !== 'object' || entry === null) throw new Error('safetensors: __metadata__ is not an object');
@@ -135,8 +187,9 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsContents {
       );
     }
     tensors.set(name, { shape: shape as number[], data: decode(e.dtype, data.subarray(begin, end), count, name) });
+    dtypes.set(name, e.dtype);
   }
-  return { tensors, metadata };
+  return { tensors, metadata, dtypes };
 }
 
 export async function readSafetensorsFile(path: string): Promise<SafetensorsContents> {
@@ -149,11 +202,13 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsCont
 }
 
 /**
- * Float32 only, tensors in name order and contiguous, `__metadata__` first, and the JSON header padded with
- * spaces to a multiple of 8 bytes so that the data section starts aligned - byte-for-byte what the Rust crate
- * (and so the Python package) writes for the same tensors.
+ * Float32 (or, with `dtype: 'F16'`, every tensor rounded to float16), tensors in name order and contiguous,
+ * `__metadata__` first, and the JSON header padded with spaces to a multiple of 8 bytes so that the data section
+ * starts aligned - byte-for-byte what the Rust crate (and so the Python package) writes for the same tensors.
  */
-export function serializeSafetensors(tensors: TensorMap, metadata?: Record<string, string>): Uint8Array {
+export function serializeSafetensors(tensors: TensorMap, metadata?: Record<string, string>, dtype: SafetensorsWriteDtype = 'F32'): Uint8Array {
+  if (dtype !== 'F32' && dtype !== 'F16') throw new Error(`safetensors: can write F32 or F16, not ${JSON.stringify(dtype)}`);
+  const size = dtype === 'F16' ? 2 : 4;
   const names = [...tensors.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
@@ -170,8 +225,8 @@ export function serializeSafetensors(tensors: TensorMap, metadata?: Record<strin
     if (t.data.length !== count) {
       throw new Error(`safetensors: tensor "${name}" holds ${t.data.length} values but shape [${t.shape}] needs ${count}`);
     }
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * count] };
-    offset += 4 * count;
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + size * count] };
+    offset += size * count;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
@@ -180,15 +235,21 @@ export function serializeSafetensors(tensors: TensorMap, metadata?: Record<strin
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + padded);
   let pos = 8 + padded;
+  const view = new DataView(out.buffer);
   for (const name of names) {
     const d = tensors.get(name)!.data;
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), pos);
-    pos += d.byteLength;
+    if (dtype === 'F16') {
+      for (let i = 0; i < d.length; i++) view.setUint16(pos + 2 * i, numberToFloat16(d[i]), true);
+      pos += 2 * d.length;
+    } else {
+      out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), pos);
+      pos += d.byteLength;
+    }
   }
   return out;
 }
 
 /** Writes atomically (temporary file, then rename), so a reader never sees a partial file. */
-export async function writeSafetensorsFile(path: string, tensors: TensorMap, metadata?: Record<string, string>): Promise<void> {
-  await writeFileAtomic(path, serializeSafetensors(tensors, metadata));
+export async function writeSafetensorsFile(path: string, tensors: TensorMap, metadata?: Record<string, string>, dtype: SafetensorsWriteDtype = 'F32'): Promise<void> {
+  await writeFileAtomic(path, serializeSafetensors(tensors, metadata, dtype));
 }

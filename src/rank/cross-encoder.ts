@@ -2,6 +2,7 @@ import { numLabels, type BertConfig } from '../models/config.js';
 import { forEachBatch } from '../models/batching.js';
 import { loadBertModel, runBertBatch, type BertModelLoadOptions } from '../models/bert-model.js';
 import type { ModelFolder } from '../models/model-folder.js';
+import { builtInModelFolder, crossEncoderFolderOf, isShippedModelName } from '../models/shipped-model.js';
 import type { ort } from '../models/session.js';
 import type { Encoded, SequenceTokenizer } from '../models/tokenizer.js';
 import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from './results.js';
@@ -49,8 +50,13 @@ export class CrossEncoder implements Ranker {
     readonly maxLength: number,
   ) {}
 
+  /**
+   * `model`: a model folder, a hub id, or `default` - the built-in reranker that ships in the package (made runnable in
+   * the model cache on first use; for a hybrid built-in, its cross-encoder).
+   */
   static async load(model: string, options: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
-    const { folder, tokenizer, session, maxLength } = await loadBertModel(model, 'sequence-classification', options);
+    const path = isShippedModelName(model) ? await crossEncoderFolderOf(await builtInModelFolder(model, { cacheDir: options.cacheDir })) : model;
+    const { folder, tokenizer, session, maxLength } = await loadBertModel(path, 'sequence-classification', options);
     return new CrossEncoder(options.name ?? model, folder, tokenizer, session, maxLength);
   }
 

@@ -1,7 +1,13 @@
 /**
  * A reranker that combines several signals of one (query, document) pair: BM25 against the statistics of the
  * collection it was adapted to, the cosine of a (possibly adapted) bi-encoder, and optionally a cross-encoder's score.
- * Each signal is standardised within the candidate list (z-scores) and the results are mixed with fixed weights.
+ * Two ways to combine them (`combination` in config.json):
+ * - `z-score` (the default, what `rankwise adapt` writes): each signal is standardised within the candidate list and
+ *   the results are mixed with fixed weights. Needs no labels, but a score only means something relative to its list.
+ * - `logistic`: sigmoid(bias + sum of weight x signal) over the raw signals, with weights fitted by logistic
+ *   regression on labelled pairs. A document's score is then a probability of relevance of its own, the same in any
+ *   list. (BM25 divided by the query's best possible score was tried as the BM25 signal: it ranks worse, because a
+ *   long query that matches many terms is evidence in itself.)
  *
  * Why: a small model that reads meaning misses exact matches (names, rare terms) that BM25 gets right, and BM25 misses
  * paraphrases. Mixing standardised scores keeps how confident each signal is, which reciprocal rank fusion throws
@@ -34,8 +40,15 @@ export interface HybridSignalSpec {
   model?: string;
 }
 
+export const HYBRID_COMBINATIONS = ['z-score', 'logistic'] as const;
+export type HybridCombination = (typeof HYBRID_COMBINATIONS)[number];
+
 export interface HybridConfig {
   model_type: typeof HYBRID_MODEL_TYPE;
+  /** Default `z-score`. */
+  combination?: HybridCombination;
+  /** `logistic` only: the intercept. */
+  bias?: number;
   signals: HybridSignalSpec[];
   /** Free-form record of how the model was made (recipe, data, timings), shown by nothing, kept for people. */
   adapted?: Record<string, unknown>;
@@ -66,6 +79,8 @@ export async function readHybridConfig(dir: string): Promise<HybridConfig | unde
   if (value.model_type !== HYBRID_MODEL_TYPE) return undefined;
   const where = join(dir, 'config.json');
   if (!Array.isArray(value.signals) || value.signals.length === 0) throw new Error(`${where}: "signals": expected a non-empty array`);
+  if (value.combination !== undefined && !HYBRID_COMBINATIONS.includes(value.combination)) throw new Error(`${where}: "combination": expected z-score or logistic, got ${JSON.stringify(value.combination)}`);
+  if (value.combination === 'logistic' && (typeof value.bias !== 'number' || !Number.isFinite(value.bias))) throw new Error(`${where}: "bias": expected a number (the logistic combination's intercept)`);
   value.signals.forEach((s, i) => {
     if (!['bm25', 'encoder', 'reranker'].includes(s?.kind)) throw new Error(`${where}: "signals[${i}].kind": expected bm25, encoder or reranker, got ${JSON.stringify(s?.kind)}`);
     if (typeof s.weight !== 'number' || !Number.isFinite(s.weight)) throw new Error(`${where}: "signals[${i}].weight": expected a number`);
@@ -108,20 +123,23 @@ export class HybridRanker implements Ranker {
   constructor(
     readonly name: string,
     private readonly signals: ReadonlyArray<{ signal: HybridSignal; weight: number }>,
+    private readonly combination: { kind: 'z-score' } | { kind: 'logistic'; bias: number } = { kind: 'z-score' },
   ) {
     if (signals.length === 0) throw new Error('HybridRanker: expected at least one signal');
   }
 
   /** Each signal's raw scores and the combined score, per document: what `rank` orders by, for inspection. */
   async scoreAll(query: string, documents: readonly string[]): Promise<{ combined: number[]; signals: Record<string, number[]> }> {
-    const combined = new Array<number>(documents.length).fill(0);
+    const logistic = this.combination.kind === 'logistic';
+    const combined = new Array<number>(documents.length).fill(logistic ? (this.combination as { bias: number }).bias : 0);
     const raw: Record<string, number[]> = {};
     for (const { signal, weight } of this.signals) {
       const scores = await signal.scores(query, documents);
       raw[signal.kind] = scores;
-      const z = standardize(scores);
-      for (let i = 0; i < documents.length; i++) combined[i] += weight * z[i];
+      const values = logistic ? scores : standardize(scores);
+      for (let i = 0; i < documents.length; i++) combined[i] += weight * values[i];
     }
+    if (logistic) for (let i = 0; i < combined.length; i++) combined[i] = 1 / (1 + Math.exp(-combined[i]));
     return { combined, signals: raw };
   }
 

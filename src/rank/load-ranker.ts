@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { BertModelLoadOptions } from '../models/bert-model.js';
-import { defaultRerankerFolder } from '../models/default-reranker-folder.js';
-import { exists } from '../util/fs.js';
+import { builtInModelFolder } from '../models/shipped-model.js';
 import { BUILT_IN_ENCODERS, loadSentenceEncoder } from '../models/load-encoder.js';
 import { resolveModel } from '../models/model-folder.js';
 import { useLiteHead } from '../models/use-lite/builtin.js';
@@ -14,9 +13,12 @@ export const BUILT_IN_MODELS = [...BUILT_IN_ENCODERS] as const;
 
 /**
  * The best reranker the project has offline: a cross-encoder on the pretrained USE Lite backbone, fine-tuned by our
- * trainer on datasets/reranker/ (`ensureDefaultReranker` in src/train builds it; the CLI does so on first use).
+ * trainer. Its weights ship in the package (models/default/, float16); the first load makes them runnable in the
+ * model cache (src/models/shipped-model.ts), without libtorch or training. `npm run build:default-reranker` rebuilds
+ * the shipped weights from the recipe.
  */
 export const DEFAULT_RERANKER = 'default';
+const DEFAULT_RERANKER_NAME = 'default (USE Lite cross-encoder)';
 
 /**
  * One entry point for every backend: a built-in name, a converted USE Lite folder, or a model folder / hub id
@@ -24,14 +26,10 @@ export const DEFAULT_RERANKER = 'default';
  */
 export async function loadRanker(model: string = DEFAULT_RERANKER, options: BertModelLoadOptions = {}): Promise<Ranker> {
   if (model === DEFAULT_RERANKER) {
-    const dir = await defaultRerankerFolder();
-    if (!(await exists(join(dir, 'onnx', 'model.onnx')))) {
-      throw new Error(
-        `model "default": the built-in reranker has not been built on this machine (${dir}); build it once with ` +
-          '`npm run build:default-reranker` or `rankwise build-default-reranker` (about a minute), or call ensureDefaultReranker()',
-      );
-    }
-    return CrossEncoder.load(dir, { ...options, name: 'default (USE Lite cross-encoder)' });
+    const dir = await builtInModelFolder(DEFAULT_RERANKER, { cacheDir: options.cacheDir });
+    const hybrid = await readHybridConfig(dir);
+    if (hybrid) return loadHybridRanker(dir, hybrid, options);
+    return CrossEncoder.load(dir, { ...options, name: DEFAULT_RERANKER_NAME });
   }
   const hybrid = await readHybridConfig(model);
   if (hybrid) return loadHybridRanker(model, hybrid, options);
@@ -59,7 +57,7 @@ async function loadHybridRanker(dir: string, config: NonNullable<Awaited<ReturnT
     for (const { signal } of signals) await signal.dispose();
     throw error;
   }
-  return new HybridRanker(dir, signals);
+  return new HybridRanker(dir, signals, config.combination === 'logistic' ? { kind: 'logistic', bias: config.bias! } : { kind: 'z-score' });
 }
 
 

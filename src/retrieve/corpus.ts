@@ -1,4 +1,4 @@
-import { readJsonLines } from '../util/jsonl.js';
+import { readJsonLines, streamJsonLines } from '../util/jsonl.js';
 import { describeValue } from '../util/describe.js';
 import type { IndexedDocument } from './retriever.js';
 
@@ -40,6 +40,39 @@ export async function readCorpus(file: string): Promise<IndexedDocument[]> {
   });
   if (documents.length === 0) throw new Error(`${file}: no documents in it`);
   return documents;
+}
+
+/**
+ * Reads a corpus as readCorpus does, but streamed and in batches of `batchSize` documents, for corpora too large to
+ * hold at once. The whole file is checked first (every line, ids unique across the file), so that a bad line near the
+ * end fails before any batch is handed out. `onBytes` sees the bytes read by the check, `onChecked` the number of
+ * documents once the check is done.
+ */
+export async function* readCorpusBatches(
+  file: string,
+  batchSize: number,
+  progress: { onBytes?: (bytes: number) => void; onChecked?: (documents: number) => void } = {},
+): AsyncGenerator<IndexedDocument[]> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize: expected a positive integer, got ${batchSize}`);
+  const seen = new Map<string, number>();
+  for await (const { line, value } of streamJsonLines(file, 'corpus', progress.onBytes)) {
+    const document = documentFromJson(value, `${file}:${line}`);
+    const first = seen.get(document.id);
+    if (first !== undefined) throw new Error(`${file}:${line}: "id": ${JSON.stringify(document.id)} already used on line ${first}`);
+    seen.set(document.id, line);
+  }
+  if (seen.size === 0) throw new Error(`${file}: no documents in it`);
+  progress.onChecked?.(seen.size);
+  seen.clear();
+  let batch: IndexedDocument[] = [];
+  for await (const { line, value } of streamJsonLines(file, 'corpus')) {
+    batch.push(documentFromJson(value, `${file}:${line}`));
+    if (batch.length === batchSize) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 function documentFromBeirJson(value: Record<string, unknown>, where: string): IndexedDocument {

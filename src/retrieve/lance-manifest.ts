@@ -18,6 +18,11 @@ export function lanceManifestPath(dir: string, table = DEFAULT_LANCE_TABLE): str
   return join(dir, `${table}.rankwise.json`);
 }
 
+/** The lock file writers of a table hold while they write (see src/util/write-lock.ts). */
+export function lanceLockPath(dir: string, table = DEFAULT_LANCE_TABLE): string {
+  return join(dir, `${table}.rankwise.lock`);
+}
+
 /** The manifest of an existing index, or undefined when the folder holds no such table. Lets a CLI pick the encoder. */
 export async function readLanceManifest(dir: string, table = DEFAULT_LANCE_TABLE): Promise<LanceIndexManifest | undefined> {
   const path = lanceManifestPath(dir, table);

@@ -6,12 +6,14 @@ import { Field, FixedSizeList, Float32, Schema, Utf8 } from 'apache-arrow';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { l2normalize } from '../models/vectors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { rendezvousPoint } from '../util/fault.js';
+import { withWriteLock, type WriteLockOptions } from '../util/write-lock.js';
 import { checkDocuments, checkIds, checkSearch } from './checks.js';
 import type { IndexedDocument, RetrievedDocument, Retriever, SearchMode, SearchOptions } from './retriever.js';
-import { DEFAULT_LANCE_TABLE, lanceManifestPath, MANIFEST_FORMAT, readLanceManifest, type LanceIndexManifest } from './lance-manifest.js';
+import { DEFAULT_LANCE_TABLE, lanceLockPath, lanceManifestPath, MANIFEST_FORMAT, readLanceManifest, type LanceIndexManifest } from './lance-manifest.js';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from './rrf.js';
 
-export { DEFAULT_LANCE_TABLE, lanceManifestPath, readLanceManifest, type LanceIndexManifest };
+export { DEFAULT_LANCE_TABLE, lanceLockPath, lanceManifestPath, readLanceManifest, type LanceIndexManifest };
 
 /** Documents embedded per encoder call while adding (also the progress granularity). */
 const EMBED_BATCH = 64;
@@ -25,6 +27,8 @@ export interface LanceDbOpenOptions {
   table?: string;
   /** RRF constant for hybrid search (default 60). */
   rrfK?: number;
+  /** How long a write waits for another process writing the same table (see src/util/write-lock.ts). */
+  lock?: WriteLockOptions;
 }
 
 export interface LanceDbSearchOptions extends SearchOptions {
@@ -55,6 +59,10 @@ interface Row {
  *
  * Writes are upserts by id; after every write the FTS index is brought up to date (LanceDB's full-text search does
  * not see rows added after the index was built until `optimize()` folds them in).
+ *
+ * Several processes may write one index: each write (and the creation of the table) holds the table's lock file
+ * (`<table>.rankwise.lock`), and starts from the latest committed version, so that concurrent upserts of the same ids
+ * run one after the other and the second one replaces the rows of the first instead of adding copies.
  */
 export class LanceDbRetriever implements Retriever {
   readonly name: string;
@@ -62,6 +70,9 @@ export class LanceDbRetriever implements Retriever {
   /** Serialises writes from this instance: LanceDB commits are versioned and concurrent ones would conflict. */
   private writing: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** The table version this handle last looked at, and a refresh in flight that concurrent callers share. */
+  private seenVersion: number | undefined;
+  private refreshing: Promise<string> | undefined;
 
   private constructor(
     private readonly db: lancedb.Connection,
@@ -70,6 +81,8 @@ export class LanceDbRetriever implements Retriever {
     private readonly encoder: SentenceEncoder | undefined,
     private readonly rrfK: number,
     private hasTextIndex: boolean,
+    private readonly lockPath: string,
+    private readonly lockOptions: WriteLockOptions,
   ) {
     this.name = `lancedb:${manifest.table}${manifest.encoder ? `+${manifest.encoder.name}` : ''}`;
     this.modes = manifest.encoder ? ['text', 'vector', 'hybrid'] : ['text'];
@@ -90,27 +103,45 @@ export class LanceDbRetriever implements Retriever {
     const folder = resolve(dir);
     await mkdir(folder, { recursive: true });
     const db = await lancedb.connect(folder);
+    const lockPath = lanceLockPath(folder, table);
+    const lockOptions = options.lock ?? {};
     try {
-      const names = await db.tableNames();
-      let manifest = await readLanceManifest(folder, table);
-      let lanceTable: lancedb.Table;
-      if (names.includes(table)) {
+      // Outside the lock a table without its manifest may be one another process is creating right now: look again
+      // under the lock (`strict`), where it is a table rankwise did not make.
+      const openExisting = async (strict: boolean): Promise<{ manifest: LanceIndexManifest; lanceTable: lancedb.Table } | undefined> => {
+        if (!(await db.tableNames()).includes(table)) return undefined;
+        const manifest = await readLanceManifest(folder, table);
+        if (!manifest && !strict) return undefined;
         if (!manifest) throw new Error(`${folder}: table "${table}" has no ${table}.rankwise.json manifest; it was not made by rankwise`);
         checkEncoder(folder, manifest, encoder);
-        lanceTable = await db.openTable(table);
-      } else {
-        if (manifest) throw new Error(`${lanceManifestPath(folder, table)}: manifest present but table "${table}" is missing from ${folder}`);
-        manifest = {
-          format: MANIFEST_FORMAT,
-          table,
-          encoder: encoder ? { name: encoder.name, dimension: encoder.dimension } : null,
-          createdAt: new Date().toISOString(),
-        };
-        lanceTable = await db.createEmptyTable(table, tableSchema(manifest.encoder?.dimension), { mode: 'create' });
-        await writeFileAtomic(lanceManifestPath(folder, table), `${JSON.stringify(manifest, null, 2)}\n`);
-      }
+        return { manifest, lanceTable: await db.openTable(table) };
+      };
+      // Creating is a write: under the lock, and checked again there, so that two processes opening a new folder at
+      // once create the table once (the second one opens what the first made).
+      await rendezvousPoint('lancedb:before-open');
+      const opened =
+        (await openExisting(false)) ??
+        (await withWriteLock(
+          lockPath,
+          async () => {
+            const existing = await openExisting(true);
+            if (existing) return existing;
+            if (await readLanceManifest(folder, table)) throw new Error(`${lanceManifestPath(folder, table)}: manifest present but table "${table}" is missing from ${folder}`);
+            const manifest: LanceIndexManifest = {
+              format: MANIFEST_FORMAT,
+              table,
+              encoder: encoder ? { name: encoder.name, dimension: encoder.dimension } : null,
+              createdAt: new Date().toISOString(),
+            };
+            const lanceTable = await db.createEmptyTable(table, tableSchema(manifest.encoder?.dimension), { mode: 'create' });
+            await writeFileAtomic(lanceManifestPath(folder, table), `${JSON.stringify(manifest, null, 2)}\n`);
+            return { manifest, lanceTable };
+          },
+          lockOptions,
+        ));
+      const { manifest, lanceTable } = opened;
       const hasTextIndex = (await lanceTable.listIndices()).some((index) => index.columns.includes('text'));
-      return new LanceDbRetriever(db, lanceTable, manifest, encoder, rrfK, hasTextIndex);
+      return new LanceDbRetriever(db, lanceTable, manifest, encoder, rrfK, hasTextIndex, lockPath, lockOptions);
     } catch (error) {
       db.close();
       throw error;
@@ -131,6 +162,7 @@ export class LanceDbRetriever implements Retriever {
       metadata: d.metadata === undefined ? null : JSON.stringify(d.metadata),
       ...(vectors ? { vector: vectors[i] } : {}),
     }));
+    await rendezvousPoint('lancedb:before-write');
     await this.write(async () => {
       const data = lancedb.makeArrowTable(rows as unknown as Array<Record<string, unknown>>, { schema: tableSchema(this.manifest.encoder?.dimension) });
       await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
@@ -167,6 +199,31 @@ export class LanceDbRetriever implements Retriever {
     return reciprocalRankFusion([textHits.map((h) => h.id), vectorHits.map((h) => h.id)], this.rrfK)
       .slice(0, k)
       .map((item, i) => ({ ...withoutScore(byId.get(item.id)!), score: item.score, rank: i + 1 }));
+  }
+
+  /**
+   * Moves this handle to the latest committed version of the table, so that documents another process added or
+   * deleted since are seen (a handle otherwise keeps reading the version it opened), and returns an identity of that
+   * version: the index's creation time and LanceDB's version number, which change with every committed write and
+   * are the same for every process reading the folder. Concurrent calls share one check.
+   */
+  refresh(): Promise<string> {
+    this.checkOpen();
+    this.refreshing ??= (async () => {
+      try {
+        await this.writing;
+        await this.table.checkoutLatest();
+        const version = await this.table.version();
+        if (version !== this.seenVersion) {
+          this.hasTextIndex = (await this.table.listIndices()).some((index) => index.columns.includes('text'));
+          this.seenVersion = version;
+        }
+        return `${this.manifest.createdAt}#${version}`;
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
   }
 
   async count(): Promise<number> {
@@ -233,8 +290,22 @@ export class LanceDbRetriever implements Retriever {
     await this.table.optimize();
   }
 
+  /**
+   * Runs a write after the earlier writes of this instance, holding the table's cross-process lock, on the latest
+   * committed version (another process may have committed since this handle last looked).
+   */
   private write<T>(job: () => Promise<T>): Promise<T> {
-    const next = this.writing.then(job);
+    const locked = () =>
+      withWriteLock(
+        this.lockPath,
+        async () => {
+          await this.table.checkoutLatest();
+          this.hasTextIndex = (await this.table.listIndices()).some((index) => index.columns.includes('text'));
+          return job();
+        },
+        this.lockOptions,
+      );
+    const next = this.writing.then(locked);
     this.writing = next.catch(() => undefined);
     return next;
   }

@@ -65,7 +65,11 @@ export const openAiEmbeddingsBody = {
   properties: {
     input: { anyOf: [text, textList] },
     model: text,
-    encoding_format: { type: 'string', enum: ['float'] },
+    // base64: the float32 values, little-endian, base64-encoded (OpenAI's compact form; its clients may ask for it).
+    encoding_format: { type: 'string', enum: ['float', 'base64'] },
+    // Fewer dimensions than the model gives: the vector is cut to the first `dimensions` and normalised again.
+    dimensions: { type: 'integer', minimum: 1 },
+    user: text,
   },
 } as const;
 
@@ -78,6 +82,8 @@ const errorResponses = Object.fromEntries(
   [
     ['400', 'Malformed JSON, a wrong type, or an empty or invalid field'],
     ['401', 'Missing or wrong bearer token'],
+    ['405', 'The route exists for another method; see Allow'],
+    ['408', 'The request (headers and body) was not received within the request timeout'],
     ['413', 'Body, document count, characters or tokens over the limit'],
     ['429', 'Queue full; see Retry-After'],
     ['503', 'Timed out waiting in the queue, or shutting down'],

@@ -3,6 +3,10 @@
  * server's cross-encoder over the candidates (through the same cross-request batcher as /v2/rerank), and an optional
  * semantic cache in front. With the cache in Redis, several replicas behind a load balancer share one index folder
  * and one cache, and give the same answer whichever replica a request reaches.
+ *
+ * Every request first moves to the index's latest committed version, so `rankwise index add` and `index delete` run
+ * while the server is up are seen by the next request; a cached answer is used only when it was computed on that
+ * same version, so a deleted document is never served from the cache.
  */
 import { RedisCacheStore } from '../cache/redis-store.js';
 import { SemanticCache } from '../cache/semantic-cache.js';
@@ -57,14 +61,19 @@ export interface SearchServiceOptions {
   load?: BertModelLoadOptions;
 }
 
-/** Raw cross-encoder logits for one query against texts; the server passes its batcher here. */
-export type ScoreTexts = (query: string, texts: readonly string[]) => Promise<Float32Array>;
+/**
+ * The reranker's raw scores for one query against texts (a cross-encoder's logits, which fusion mixes) and how a raw
+ * score becomes the relevance a result reports (a sigmoid for logits); the server passes its batcher here.
+ */
+export type ScoreTexts = (query: string, texts: readonly string[]) => Promise<{ scores: ArrayLike<number>; relevance: (score: number) => number }>;
 
 interface CachedSearch {
   k: number;
   candidates: number;
   mode: SearchMode;
   fuse: string | null;
+  /** The index version the results were computed on (LanceDbRetriever.refresh). */
+  index_version?: string;
   results: SearchHit[];
 }
 
@@ -122,28 +131,30 @@ export class SearchService {
     const mode = this.resolveMode(request.mode);
     const fusion = request.fuse ? checkFusionOptions({ method: request.fuse, weight: request.fuse_weight }, 'fuse') : undefined;
     const fuseKey = fusion ? `${fusion.method}:${fusion.weight}` : null;
+    const indexVersion = await this.retriever.refresh();
     if (this.cache) {
       const found = await this.cache.lookup(request.query);
       const cached = found.value as CachedSearch | undefined;
-      // An answer computed with other settings is not this request's answer.
-      if (found.hit && cached && cached.k === k && cached.candidates === candidates && cached.mode === mode && (cached.fuse ?? null) === fuseKey) {
+      // An answer computed with other settings, or on another version of the index, is not this request's answer.
+      const same = cached && cached.k === k && cached.candidates === candidates && cached.mode === mode && (cached.fuse ?? null) === fuseKey;
+      if (found.hit && same && cached.index_version === indexVersion) {
         return { query: request.query, results: cached.results, cache: { hit: true, matched_query: found.matched?.query ?? null, score: found.score } };
       }
     }
     const retrieved = await this.retriever.search(request.query, { k: candidates, mode });
-    const logits = retrieved.length > 0 ? await score(request.query, retrieved.map((d) => d.text)) : new Float32Array(0);
+    const { scores: logits, relevance } = retrieved.length > 0 ? await score(request.query, retrieved.map((d) => d.text)) : { scores: new Float32Array(0), relevance: sigmoid };
     const fused = fusion ? fuseScores(retrieved.map((d) => d.score), logits, fusion) : undefined;
     const orderBy = fused ?? logits;
     const order = retrieved.map((_, i) => i).sort((a, b) => orderBy[b] - orderBy[a] || a - b).slice(0, k);
     const results = order.map((i) => ({
       id: retrieved[i].id,
       text: retrieved[i].text,
-      score: sigmoid(logits[i]),
+      score: relevance(logits[i]),
       retrieval_score: retrieved[i].score,
       ...(fused ? { fused_score: fused[i] } : {}),
       ...(retrieved[i].metadata ? { metadata: retrieved[i].metadata } : {}),
     }));
-    if (this.cache) await this.cache.store(request.query, { k, candidates, mode, fuse: fuseKey, results } satisfies CachedSearch);
+    if (this.cache) await this.cache.store(request.query, { k, candidates, mode, fuse: fuseKey, index_version: indexVersion, results } satisfies CachedSearch);
     return { query: request.query, results, cache: this.cache ? { hit: false, matched_query: null, score: null } : null };
   }
 

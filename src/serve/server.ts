@@ -3,11 +3,15 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import { BiEncoder } from '../models/bi-encoder.js';
 import type { ModelDtype } from '../models/model-folder.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
-import type { Encoded } from '../models/tokenizer.js';
+import type { Encoded, SequenceTokenizer } from '../models/tokenizer.js';
 import { loadSentenceEncoder } from '../models/load-encoder.js';
-import { DEFAULT_RERANKER } from '../rank/load-ranker.js';
-import { ensureDefaultReranker } from '../train/default-reranker.js';
+import { DEFAULT_RERANKER, loadRanker } from '../rank/load-ranker.js';
+import { builtInModelFolder } from '../models/shipped-model.js';
+import { readHybridConfig } from '../rank/hybrid-ranker.js';
+import { scoresOf, type Ranker } from '../rank/results.js';
 import { CrossEncoder, sigmoid } from '../rank/cross-encoder.js';
+import { checkCrossEncoderOnnx } from '../models/check-model.js';
+import { numLabels } from '../models/config.js';
 import { QueueFullError, RequestBatcher, ScoreBatcher, ShuttingDownError } from './batcher.js';
 import { l2normalize } from '../models/vectors.js';
 import { ServerMetrics } from './metrics.js';
@@ -135,34 +139,42 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ServeOptions & typeof DEFAULTS;
   checkOptions(o);
   const loadOptions = { dtype: o.dtype, threads: o.threads };
-  // The built-in reranker is trained on first use, as in every command that reranks.
-  const modelPath = o.model === DEFAULT_RERANKER ? (await ensureDefaultReranker({ showProgress: false, threads: o.threads })).dir : o.model;
-  const crossEncoder = await CrossEncoder.load(modelPath, { ...loadOptions, name: o.model });
+  // The built-in reranker ships in the package; its first load makes it runnable in the model cache (no training).
+  const modelPath = o.model === DEFAULT_RERANKER ? await builtInModelFolder(DEFAULT_RERANKER) : o.model;
+  // A cross-encoder is scored through the token batcher; a hybrid model (the built-in one, `rankwise adapt`'s) through
+  // its own Ranker, whose scores are already what the routes report.
+  const model: RerankModel = (await readHybridConfig(modelPath))
+    ? { kind: 'ranker', ranker: await loadRanker(modelPath, loadOptions) }
+    : { kind: 'cross-encoder', crossEncoder: await CrossEncoder.load(modelPath, { ...loadOptions, name: o.model }) };
+  const disposeModel = () => (model.kind === 'ranker' ? model.ranker.dispose?.() : model.crossEncoder.dispose());
   let embedder: SentenceEncoder | undefined;
   let searchService: SearchService | undefined;
   try {
+    // A model that loads is not yet one that scores: check the graph, then score one pair, before listening.
+    if (model.kind === 'cross-encoder') checkCrossEncoderOnnx(model.crossEncoder.folder.onnxPath);
+    await probeModel(model);
     if (o.embedModel !== undefined) embedder = await loadSentenceEncoder(o.embedModel, loadOptions);
     if (o.index !== undefined) searchService = await SearchService.open({ indexDir: o.index, cache: o.cache, cacheThreshold: o.cacheThreshold, load: loadOptions });
     else if (o.cache !== undefined) throw new Error('cache: the semantic cache sits in front of /search, which needs an index');
   } catch (error) {
-    await crossEncoder.dispose();
+    await disposeModel();
     await embedder?.dispose?.();
     throw error;
   }
   const releaseModels = async () => {
     await searchService?.close();
-    await crossEncoder.dispose();
+    await disposeModel();
     await embedder?.dispose?.();
   };
 
   let metrics: ServerMetrics;
-  const batcher = new ScoreBatcher(crossEncoder, {
+  const batcher = model.kind === 'cross-encoder' ? new ScoreBatcher(model.crossEncoder, {
     maxBatchTokens: o.maxBatchTokens,
     maxQueue: o.maxQueue,
     batchWaitMs: o.batchWaitMs,
     batching: o.batching,
     onBatch: (requests, sequences) => metrics.recordBatch(requests, sequences),
-  });
+  }) : undefined;
   // Texts from concurrent embedding requests share encoder calls too. Vectors come back raw and each request
   // normalises its own, since one request may ask for normalize: false and another not.
   const embedBatcher = embedder && new RequestBatcher<string, Float32Array>(
@@ -176,16 +188,21 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
       onBatch: (requests, texts) => metrics.recordBatch(requests, texts),
     },
   );
-  const queueDepth = () => batcher.depth + (embedBatcher?.depth ?? 0);
+  const queueDepth = () => (batcher?.depth ?? 0) + (embedBatcher?.depth ?? 0);
   metrics = new ServerMetrics(queueDepth);
   const keyDigest = o.apiKey !== undefined ? createHash('sha256').update(o.apiKey).digest() : undefined;
-  const maxLength = crossEncoder.maxLength;
-  const tokenizer = crossEncoder.tokenizer;
+  /** What a route reports as a document's relevance: a cross-encoder's sigmoid, or a ranker's own score. */
+  const relevance = model.kind === 'cross-encoder' ? sigmoid : (score: number) => score;
 
   const app = Fastify({
     logger: false,
     bodyLimit: o.maxBodyBytes,
     requestTimeout: o.requestTimeoutMs,
+    // Node looks for requests past their timeout every connectionsCheckingInterval (30 s by default), so a slow
+    // client was answered 30 to 60 s late; check often enough that the answer comes within ~10% of the timeout.
+    http: { connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(o.requestTimeoutMs / 10))) },
+    // A request whose headers and body do not arrive in time never reaches a handler: answer it here, in our shape.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => clientError(error, socket, o.requestTimeoutMs),
     // Fastify coerces types by default ("1" for 1, [x] for x); a wrong type must be an error here.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
   });
@@ -196,6 +213,23 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
       reply.header('WWW-Authenticate', 'Bearer');
       return sendError(reply, new HttpError(401, 'authorization: expected "Bearer <api key>"', 'authorization'));
     }
+  });
+
+  // Node times out a request whose headers are slow (clientError above), but not one whose body stops arriving once
+  // the headers are in: fastify would wait for it forever. Give the body the same limit, counted from the headers.
+  app.addHook('onRequest', async (request, reply) => {
+    const raw = request.raw;
+    if (raw.complete) return;
+    const timer = setTimeout(() => {
+      if (raw.complete || reply.sent || reply.raw.headersSent) return;
+      reply.hijack();
+      const body = JSON.stringify({ error: { message: `request: headers and body not received within the ${o.requestTimeoutMs} ms request timeout`, field: 'request' } });
+      reply.raw.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      reply.raw.end(body, () => raw.socket.destroy());
+    }, o.requestTimeoutMs);
+    timer.unref();
+    raw.once('end', () => clearTimeout(timer));
+    reply.raw.once('close', () => clearTimeout(timer));
   });
 
   let shuttingDown = false;
@@ -219,7 +253,21 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
     return sendError(reply, new HttpError(500, 'internal error while serving the request'));
   });
 
-  app.setNotFoundHandler((request, reply) => sendError(reply, new HttpError(404, `no route ${request.method} ${request.url.split('?')[0]}`)));
+  /** Methods each path answers, filled as routes are added: another method on a known path is 405, not 404. */
+  const allowed = new Map<string, string[]>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    allowed.set(route.url, [...new Set([...(allowed.get(route.url) ?? []), ...methods])]);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const methods = allowed.get(path);
+    if (methods) {
+      return sendError(reply, new HttpError(405, `method ${request.method} is not allowed on ${path}; use ${methods.join(' or ')}`, undefined, { Allow: methods.join(', ') }));
+    }
+    return sendError(reply, new HttpError(404, `no route ${request.method} ${path}`));
+  });
 
   /** Waits for `work` up to the request timeout; `cancel` says whether the work was still only queued. */
   async function withTimeout<T>(work: Promise<T>, cancel: () => boolean): Promise<T> {
@@ -256,7 +304,7 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
     });
   }
 
-  function tokenIds(field: string, text: string): number[] {
+  function tokenIds(tokenizer: SequenceTokenizer, field: string, text: string): number[] {
     try {
       return tokenizer.tokenIds(text);
     } catch (error) {
@@ -264,17 +312,22 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
     }
   }
 
-  /** Raw logits of `query` against each document, scored through the shared batcher. */
-  async function logits(query: string, docsField: string, docs: readonly string[], fit: { truncate: boolean; maxTokensPerDoc?: number }) {
+  /**
+   * The model's raw scores of `query` against each document: a cross-encoder's logits through the shared batcher, or
+   * a ranker's scores (see `relevance`).
+   */
+  async function logits(query: string, docsField: string, docs: readonly string[], fit: { truncate: boolean; maxTokensPerDoc?: number }): Promise<ArrayLike<number>> {
     if (query.trim() === '') throw new HttpError(400, 'query: expected a non-empty query', 'query');
     if (query.length > o.maxCharsPerDocument) {
       throw new HttpError(413, `query: ${query.length} characters, more than the limit of ${o.maxCharsPerDocument}`, 'query');
     }
     checkTexts(docsField, docs);
-    const queryIds = tokenIds('query', query);
+    if (model.kind === 'ranker') return withTimeout(scoresOf(model.ranker, query, docs), () => false);
+    const { tokenizer, maxLength } = model.crossEncoder;
+    const queryIds = tokenIds(tokenizer, 'query', query);
     const sequences: Encoded[] = docs.map((doc, i) => {
       const field = `${docsField}[${i}]`;
-      let docIds = tokenIds(field, doc);
+      let docIds = tokenIds(tokenizer, field, doc);
       if (fit.maxTokensPerDoc !== undefined && docIds.length > fit.maxTokensPerDoc) docIds = docIds.slice(0, fit.maxTokensPerDoc);
       const length = queryIds.length + docIds.length + 3;
       if (!fit.truncate && length > maxLength) {
@@ -282,7 +335,7 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
       }
       return tokenizer.pairFromIds(queryIds, docIds, maxLength);
     });
-    const submitted = batcher.submit(sequences);
+    const submitted = batcher!.submit(sequences);
     return withTimeout(submitted.scores, submitted.cancel);
   }
 
@@ -301,7 +354,7 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
       id: randomUUID(),
       results: order.map((index) => ({
         index,
-        relevance_score: sigmoid(raw[index]),
+        relevance_score: relevance(raw[index]),
         ...(body.return_documents ? { document: { text: texts[index] } } : {}),
       })),
       meta: { api_version: { version: '2' }, billed_units: { search_units: 1 } },
@@ -317,7 +370,7 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
       const raw = await logits(body.query, 'texts', body.texts, { truncate: body.truncate === true });
       return ranked(raw).map((index) => ({
         index,
-        score: body.raw_scores ? raw[index] : sigmoid(raw[index]),
+        score: body.raw_scores ? raw[index] : relevance(raw[index]),
         ...(body.return_text ? { text: body.texts[index] } : {}),
       }));
     },
@@ -339,17 +392,27 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
       return vectors.map((v) => Array.from(v));
     });
 
-    app.post<{ Body: { input: string | string[]; model?: string } }>('/v1/embeddings', { schema: { body: openAiEmbeddingsBody } }, async (request) => {
-      const input = request.body.input;
-      const vectors = await embed('input', input, true);
-      const tokens = countTokens(typeof input === 'string' ? [input] : input);
-      return {
-        object: 'list',
-        data: vectors.map((v, index) => ({ object: 'embedding', index, embedding: Array.from(v) })),
-        model: request.body.model ?? encoder.name,
-        usage: { prompt_tokens: tokens, total_tokens: tokens },
-      };
-    });
+    app.post<{ Body: { input: string | string[]; model?: string; encoding_format?: 'float' | 'base64'; dimensions?: number } }>(
+      '/v1/embeddings',
+      { schema: { body: openAiEmbeddingsBody } },
+      async (request) => {
+        const { input, dimensions } = request.body;
+        if (dimensions !== undefined && dimensions > encoder.dimension) {
+          throw new HttpError(400, `dimensions: expected at most ${encoder.dimension} (the model's dimension), got ${dimensions}`, 'dimensions');
+        }
+        let vectors = await embed('input', input, true);
+        // OpenAI's shortened embeddings: the leading dimensions, normalised again to unit length.
+        if (dimensions !== undefined && dimensions < encoder.dimension) vectors = vectors.map((v) => l2normalize(v.subarray(0, dimensions)));
+        const base64 = request.body.encoding_format === 'base64';
+        const tokens = countTokens(typeof input === 'string' ? [input] : input);
+        return {
+          object: 'list',
+          data: vectors.map((v, index) => ({ object: 'embedding', index, embedding: base64 ? float32Base64(v) : Array.from(v) })),
+          model: request.body.model ?? encoder.name,
+          usage: { prompt_tokens: tokens, total_tokens: tokens },
+        };
+      },
+    );
   }
 
   if (searchService) {
@@ -363,17 +426,37 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
       } catch (error) {
         throw new HttpError(400, (error as Error).message, 'mode');
       }
-      return search.search({ ...body, mode }, (query, texts) => logits(query, 'results', texts, { truncate: true }));
+      return search.search({ ...body, mode }, async (query, texts) => ({ scores: await logits(query, 'results', texts, { truncate: true }), relevance }));
     });
   }
 
-  app.get('/health', async () => ({
-    status: 'ok',
-    model: o.model,
-    ...(o.embedModel ? { embed_model: o.embedModel } : {}),
-    ...(o.index ? { index: o.index, cache: o.cache ? (o.cache.startsWith('redis') ? 'redis' : 'sqlite') : null } : {}),
-    queue: queueDepth(),
-  }));
+  // /health says ok only after the model has scored a pair; one probe serves every health check within a second.
+  let probe: { at: number; error: string | null } | undefined;
+  let probing: Promise<string | null> | undefined;
+  const healthProbe = (): Promise<string | null> => {
+    if (probe && Date.now() - probe.at < HEALTH_PROBE_TTL_MS) return Promise.resolve(probe.error);
+    probing ??= probeModel(model)
+      .then(() => null, (error: Error) => error.message)
+      .then((error) => {
+        probe = { at: Date.now(), error };
+        probing = undefined;
+        return error;
+      });
+    return probing;
+  };
+
+  app.get('/health', async (_request, reply) => {
+    const error = await healthProbe();
+    if (error !== null) reply.code(503);
+    return {
+      status: error === null ? 'ok' : 'error',
+      ...(error !== null ? { error } : {}),
+      model: o.model,
+      ...(o.embedModel ? { embed_model: o.embedModel } : {}),
+      ...(o.index ? { index: o.index, cache: o.cache ? (o.cache.startsWith('redis') ? 'redis' : 'sqlite') : null } : {}),
+      queue: queueDepth(),
+    };
+  });
 
   app.get('/metrics', async (_request, reply) => {
     reply.type('text/plain; version=0.0.4; charset=utf-8');
@@ -399,12 +482,64 @@ export async function createServer(options: ServeOptions): Promise<RunningServer
       // app.close stops accepting and waits for the requests already in handlers; the batcher then has nothing left.
       shuttingDown = true;
       await app.close();
-      await batcher.close();
+      await batcher?.close();
       await embedBatcher?.close();
       await releaseModels();
     })());
 
   return { app, url: `http://${host}:${port}`, port, close };
+}
+
+const HEALTH_PROBE_TTL_MS = 1000;
+
+/**
+ * Scores one short pair and checks that a finite score comes back: the graph runs with the inputs we feed, and its
+ * logits agree with the labels config.json declares. The error names the model file.
+ */
+async function probeModel(model: RerankModel): Promise<void> {
+  const path = model.kind === 'cross-encoder' ? model.crossEncoder.folder.onnxPath : model.ranker.name;
+  let scores: ArrayLike<number>;
+  try {
+    scores =
+      model.kind === 'cross-encoder'
+        ? await model.crossEncoder.predict([['rankwise health check', 'a short document to score']], { activation: 'none' })
+        : await scoresOf(model.ranker, 'rankwise health check', ['a short document to score']);
+  } catch (error) {
+    throw new Error(`${path}: scoring one test pair failed (${(error as Error).message})`);
+  }
+  if (scores.length !== 1 || !Number.isFinite(scores[0])) {
+    const labels = model.kind === 'cross-encoder' ? ` (config.json declares ${numLabels(model.crossEncoder.config)} label(s): does the graph's "logits" output have as many?)` : '';
+    throw new Error(`${path}: scoring one test pair gave ${scores[0]}, expected a finite number${labels}`);
+  }
+}
+
+/** The reranking model a server runs: a cross-encoder (batched by tokens) or any other Ranker (a hybrid model). */
+type RerankModel = { kind: 'cross-encoder'; crossEncoder: CrossEncoder } | { kind: 'ranker'; ranker: Ranker };
+
+/** Float32 values as little-endian bytes in base64, the form OpenAI's `encoding_format: "base64"` returns. */
+export function float32Base64(vector: Float32Array): string {
+  const bytes = Buffer.alloc(vector.length * 4);
+  vector.forEach((x, i) => bytes.writeFloatLE(x, i * 4));
+  return bytes.toString('base64');
+}
+
+/**
+ * Answers a request that failed before reaching fastify's routing (Node's request timeout, a malformed request line)
+ * in the server's error shape, then closes the connection, as Node does.
+ */
+function clientError(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex, requestTimeoutMs: number): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', `request: headers and body not received within the ${requestTimeoutMs} ms request timeout`]
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'headers: larger than the server accepts']
+        : [400, 'Bad Request', `request: not a valid HTTP request (${error.code ?? error.message})`];
+  const body = JSON.stringify({ error: { message, field: status === 431 ? 'headers' : 'request' } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }
 
 /** Tokens an embedding input costs: the model's own count for a BERT-family encoder, words otherwise. */

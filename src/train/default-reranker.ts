@@ -1,39 +1,41 @@
 /**
- * The built-in reranker: a cross-encoder on the pretrained USE Lite backbone, fine-tuned with BCE by our own trainer
- * on our own multi-domain data (datasets/reranker/, augmented as src/train/augment-pairs.ts explains). Its weights are too large for the repository (about 28 MB of
- * float32), so it is built on first use, deterministically (fixed seed and data), into the model cache; the folder
- * name carries a hash of the recipe and the data, so editing either builds a fresh one instead of reusing a stale one.
+ * How the built-in models are made (`npm run build:default-reranker`; the result ships in models/default, so users
+ * never train). Measurements behind every choice: docs/reranker-recipes.md.
+ *
+ * The shipped `default` is a `rankwise-hybrid` model: BM25 with background statistics of general and computing text,
+ * plus USE Lite fine-tuned as a bi-encoder on 22k real (query, document) pairs from Debian's archive, combined by a
+ * logistic regression fitted on the dev sets so that its score is a probability of relevance. A cross-encoder on the
+ * same backbone (`trainCrossEncoderRecipe`) was measured too and kept out: see the docs for why.
  */
+import { readFileSync } from 'node:fs';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { fitLogisticRegression } from '../eval/calibration.js';
+import { readBeirCollection } from '../eval/beir-collection.js';
 import { readPairwiseCases, type PairwiseResult } from '../eval/pairwise.js';
-import {
-  DEFAULT_RERANKER_EVAL_FILE,
-  DEFAULT_RERANKER_RECIPE,
-  DEFAULT_RERANKER_TRAIN_FILE,
-  defaultRerankerFolder,
-} from '../models/default-reranker-folder.js';
-import { exists } from '../util/fs.js';
+import { loadSentenceEncoder } from '../models/load-encoder.js';
+import { SeededRandom } from '../models/random.js';
+import { HYBRID_MODEL_TYPE } from '../rank/hybrid-ranker.js';
+import { Bm25Index, Bm25Scorer, bm25Statistics } from '../retrieve/bm25.js';
 import { readJsonLines } from '../util/jsonl.js';
-import { augmentPairs } from './augment-pairs.js';
-import { fineTune } from './fine-tune.js';
+import { augmentPairs, type AugmentOptions } from './augment-pairs.js';
+import { finalLoss, fineTune } from './fine-tune.js';
 import { BinaryCrossEntropyLoss, type LabelledPair } from './losses/binary-cross-entropy.js';
 import { stringField } from './losses/loss.js';
+import { MultipleNegativesRankingLoss, type PositivePair } from './losses/multiple-negatives-ranking.js';
 import { resolveTrainingConfig, type TrainingConfig } from './training-config.js';
 
-export interface BuildDefaultRerankerOptions {
-  /** Where to write the model (default: the versioned folder in the model cache). */
-  outputDir?: string;
-  /** Progress bar on a TTY (default true). */
-  showProgress?: boolean;
-  /** Rebuild even when the folder exists. */
-  force?: boolean;
-  threads?: number;
-}
+const DATASETS = fileURLToPath(new URL('../../datasets/', import.meta.url));
+/** The hand-written multi-domain pairs (datasets/reranker/): extra training data, and the pairwise-accuracy check. */
+export const HAND_WRITTEN_TRAIN_FILE = join(DATASETS, 'reranker', 'train.jsonl');
+export const HAND_WRITTEN_EVAL_FILE = join(DATASETS, 'reranker', 'eval.jsonl');
+/** What the hard-negative data alone cannot teach (src/train/augment-pairs.ts). */
+const HAND_WRITTEN_AUGMENT: AugmentOptions = { easyNegativesPerQuery: 8, positiveCopies: 2, siblingLabel: 0.6, seed: 5 };
 
-export interface DefaultRerankerBuild {
+export interface CrossEncoderBuild {
   dir: string;
-  /** False when an existing build was reused. */
-  built: boolean;
   seconds: number;
   steps: number;
   /** Pairwise accuracy on datasets/reranker/eval.jsonl before (the untrained head) and after training. */
@@ -41,29 +43,277 @@ export interface DefaultRerankerBuild {
   after?: PairwiseResult;
 }
 
-/** The built-in reranker's folder, trained now (about a minute on 2 cores) when this machine has not built it yet. */
-export async function ensureDefaultReranker(options: BuildDefaultRerankerOptions = {}): Promise<DefaultRerankerBuild> {
-  const dir = options.outputDir ?? (await defaultRerankerFolder());
-  if (!options.force && (await exists(join(dir, 'onnx', 'model.onnx')))) return { dir, built: false, seconds: 0, steps: 0 };
-  const loss = new BinaryCrossEntropyLoss();
-  const pairs = (await readJsonLines(DEFAULT_RERANKER_TRAIN_FILE, 'reranker/train.jsonl')).map(({ line, value }) => {
-    const where = `${DEFAULT_RERANKER_TRAIN_FILE}:${line}`;
-    return { ...loss.parseExample(value, where), topic: stringField(value, 'topic', where) };
-  });
-  const { base, loss: _loss, augment, ...settings } = DEFAULT_RERANKER_RECIPE;
-  const examples = augmentPairs(pairs, augment);
-  const evalCases = await readPairwiseCases(DEFAULT_RERANKER_EVAL_FILE);
-  const config: TrainingConfig = resolveTrainingConfig({ ...settings, outputDir: dir, threads: options.threads });
+// ---------------------------------------------------------------------------------------------------------------
+// Real-text training data (datasets/reranker-train/, built by scripts/build-reranker-data.ts).
+
+const TRAINING_DATA_DIR = join(DATASETS, 'reranker-train');
+const BEIR_DIR = join(DATASETS, 'beir');
+
+/** A cross-encoder recipe on the real-text data (measured in docs/reranker-recipes.md; not what ships). */
+/** The trainer's settings a recipe fixes (the rest of TrainingConfig keeps its defaults). */
+export type RecipeSettings = Pick<TrainingConfig, 'epochs' | 'batchSize' | 'learningRate' | 'warmupRatio' | 'weightDecay' | 'maxGradNorm' | 'maxLength' | 'seed'>;
+
+export interface CrossEncoderRecipe extends RecipeSettings {
+  base: string;
+  /** Training queries drawn (seeded) from datasets/reranker-train/train.jsonl.gz; each gives 1 positive and its negatives. */
+  queries: number;
+  /** Hard (BM25-mined) negatives used per query, from the 3 the data holds. */
+  hardNegatives: number;
+  /** Whether the random (easy) negative of each query is used. */
+  easyNegative: boolean;
+  /** Blend of the hard label with the teacher's probability: label = (1 - w) * hard + w * teacher (0: labels only). */
+  teacherWeight: number;
+  /** Also train on the hand-written multi-domain pairs of datasets/reranker/ (augmented as the old recipe). */
+  handWritten: boolean;
+}
+
+export const CROSS_ENCODER_RECIPE: CrossEncoderRecipe = {
+  base: 'use-lite',
+  queries: 6000,
+  hardNegatives: 3,
+  easyNegative: true,
+  teacherWeight: 0,
+  handWritten: true,
+  epochs: 1,
+  batchSize: 32,
+  learningRate: 1e-4,
+  warmupRatio: 0.1,
+  weightDecay: 0.01,
+  maxGradNorm: 1,
+  maxLength: 128,
+  seed: 42,
+};
+
+/** One line of datasets/reranker-train/train.jsonl.gz (scripts/build-reranker-data.ts writes them). */
+export interface TrainingTuple {
+  qid: string;
+  source: string;
+  query: string;
+  positive: string;
+  /** Hard negatives first (BM25 rank order), then the easy one. */
+  negatives: string[];
+  /** Teacher signals for [positive, ...negatives]: BM25 against the source's statistics, USE Lite cosine. */
+  bm25: number[];
+  cosine: number[];
+}
+
+function readGzipLines<T>(file: string): T[] {
+  return gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+}
+
+/** The teacher: BM25 and USE Lite cosine, z-scored within the query's documents and averaged, as a probability. */
+function teacherProbabilities(tuple: TrainingTuple): number[] {
+  const z = (xs: number[]) => {
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length) || 1;
+    return xs.map((x) => (x - m) / sd);
+  };
+  const bm25 = z(tuple.bm25);
+  const cosine = z(tuple.cosine);
+  return bm25.map((b, i) => 1 / (1 + Math.exp(-(b + cosine[i]))));
+}
+
+/** Labelled pairs of the recipe, in a seeded order. */
+export async function crossEncoderPairs(recipe: CrossEncoderRecipe): Promise<LabelledPair[]> {
+  const corpus = new Map(readGzipLines<{ _id: string; text: string }>(join(TRAINING_DATA_DIR, 'corpus.jsonl.gz')).map((d) => [d._id, d.text]));
+  const tuples = readGzipLines<TrainingTuple>(join(TRAINING_DATA_DIR, 'train.jsonl.gz'));
+  const rng = new SeededRandom(recipe.seed);
+  const order = tuples.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const pairs: LabelledPair[] = [];
+  const w = recipe.teacherWeight;
+  for (const index of order.slice(0, recipe.queries)) {
+    const t = tuples[index];
+    const teacher = teacherProbabilities(t);
+    const label = (hard: number, i: number) => (1 - w) * hard + w * teacher[i];
+    pairs.push({ query: t.query, document: corpus.get(t.positive)!, label: label(1, 0) });
+    t.negatives.slice(0, recipe.hardNegatives).forEach((id, k) => pairs.push({ query: t.query, document: corpus.get(id)!, label: label(0, k + 1) }));
+    if (recipe.easyNegative) pairs.push({ query: t.query, document: corpus.get(t.negatives[t.negatives.length - 1])!, label: label(0, t.negatives.length) });
+  }
+  if (recipe.handWritten) {
+    const loss = new BinaryCrossEntropyLoss();
+    const hand = (await readJsonLines(HAND_WRITTEN_TRAIN_FILE, 'reranker/train.jsonl')).map(({ line, value }) => {
+      const where = `${HAND_WRITTEN_TRAIN_FILE}:${line}`;
+      return { ...loss.parseExample(value, where), topic: stringField(value, 'topic', where) };
+    });
+    pairs.push(...augmentPairs(hand, HAND_WRITTEN_AUGMENT));
+  }
+  for (let i = pairs.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [pairs[i], pairs[j]] = [pairs[j], pairs[i]];
+  }
+  return pairs;
+}
+
+/** Trains a cross-encoder with a recipe into `outputDir` (a full model folder, fp32). */
+export async function trainCrossEncoderRecipe(
+  recipe: CrossEncoderRecipe,
+  outputDir: string,
+  options: { threads?: number; showProgress?: boolean } = {},
+): Promise<CrossEncoderBuild> {
+  const examples = await crossEncoderPairs(recipe);
+  const { base, queries: _q, hardNegatives: _h, easyNegative: _e, teacherWeight: _t, handWritten: _w, ...settings } = recipe;
+  const config: TrainingConfig = resolveTrainingConfig({ ...settings, outputDir, threads: options.threads });
   const result = await fineTune<LabelledPair>({
     base,
     target: 'cross-encoder',
-    loss,
+    loss: new BinaryCrossEntropyLoss(),
     examples,
     config,
-    evalCases,
+    evalCases: await readPairwiseCases(HAND_WRITTEN_EVAL_FILE),
     showProgress: options.showProgress ?? true,
     restart: true,
   });
-  return { dir, built: true, seconds: result.training.seconds, steps: result.training.steps, before: result.before, after: result.after };
+  return { dir: outputDir, seconds: result.training.seconds, steps: result.training.steps, before: result.before, after: result.after };
 }
 
+/** The built-in model's bi-encoder signal: USE Lite fine-tuned with in-batch negatives on the real-text pairs. */
+export interface EncoderRecipe extends RecipeSettings {
+  base: string;
+  /** Training queries drawn (seeded) from datasets/reranker-train/train.jsonl.gz, each with its positive. */
+  queries: number;
+}
+
+export const ENCODER_RECIPE: EncoderRecipe = {
+  base: 'use-lite',
+  queries: 22249,
+  epochs: 1,
+  batchSize: 32,
+  learningRate: 1e-4,
+  warmupRatio: 0.1,
+  weightDecay: 0.01,
+  maxGradNorm: 1,
+  maxLength: 128,
+  seed: 42,
+};
+
+/** (query, positive) pairs of the recipe, in a seeded order. */
+export function realTextPositivePairs(recipe: Pick<EncoderRecipe, 'queries' | 'seed'>): PositivePair[] {
+  const corpus = new Map(readGzipLines<{ _id: string; text: string }>(join(TRAINING_DATA_DIR, 'corpus.jsonl.gz')).map((d) => [d._id, d.text]));
+  const tuples = readGzipLines<TrainingTuple>(join(TRAINING_DATA_DIR, 'train.jsonl.gz'));
+  const rng = new SeededRandom(recipe.seed);
+  const order = tuples.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order.slice(0, recipe.queries).map((i) => ({ query: tuples[i].query, positive: corpus.get(tuples[i].positive)! }));
+}
+
+/** Fine-tunes the bi-encoder of the built-in model into `outputDir` (a full model folder, fp32). */
+export async function trainRealTextEncoder(recipe: EncoderRecipe, outputDir: string, options: { threads?: number; showProgress?: boolean } = {}): Promise<{ seconds: number; steps: number; firstLoss: number; finalLoss: number }> {
+  const { base, queries: _q, ...settings } = recipe;
+  const result = await fineTune<PositivePair>({
+    base,
+    target: 'bi-encoder',
+    loss: new MultipleNegativesRankingLoss(),
+    examples: realTextPositivePairs(recipe),
+    config: resolveTrainingConfig({ ...settings, outputDir, threads: options.threads }),
+    showProgress: options.showProgress ?? true,
+    restart: true,
+  });
+  return { seconds: result.training.seconds, steps: result.training.steps, firstLoss: result.training.losses[0], finalLoss: finalLoss(result.training.losses) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The built-in model as shipped: BM25 with background statistics + the fine-tuned bi-encoder, combined by a logistic
+// regression fitted on the dev sets (docs/reranker-recipes.md has the measurements behind each choice).
+
+export const DEFAULT_MODEL_RECIPE = {
+  encoder: ENCODER_RECIPE,
+  /** Background BM25 statistics: the training corpus (general English and computing text); df 1 terms left out (the default). */
+  bm25: { source: 'datasets/reranker-train/corpus.jsonl.gz', k1: 0.9, b: 0.4, minDf: 2 },
+  /** Logistic combination fitted on BM25's top `depth` of every judged query of the dev sets; relevant and other pairs weigh the same in total. */
+  combination: { fitSets: ['packages', 'glossary'], depth: 100, l2: 1e-4, balanced: true },
+} as const;
+
+export interface DefaultModelBuild {
+  dir: string;
+  /** Undefined when a trained encoder was given. */
+  encoder?: Awaited<ReturnType<typeof trainRealTextEncoder>>;
+  combination: { bias: number; weights: Record<string, number>; rows: number; positives: number };
+  seconds: number;
+}
+
+/** Builds the whole built-in model (a `rankwise-hybrid` folder, fp32) into `outputDir`; writeShippedModel ships it. */
+export async function buildDefaultModel(
+  outputDir: string,
+  options: { threads?: number; showProgress?: boolean; /** An encoder this recipe already trained (skips the long step). */ trainedEncoder?: string } = {},
+): Promise<DefaultModelBuild> {
+  const started = performance.now();
+  const recipe = DEFAULT_MODEL_RECIPE;
+  await mkdir(outputDir, { recursive: true });
+  const encoderDir = join(outputDir, 'encoder');
+  let encoder: DefaultModelBuild['encoder'] | undefined;
+  if (options.trainedEncoder) await cp(options.trainedEncoder, encoderDir, { recursive: true });
+  else encoder = await trainRealTextEncoder(recipe.encoder, encoderDir, options);
+
+  const texts = readGzipLines<{ _id: string; text: string }>(join(TRAINING_DATA_DIR, 'corpus.jsonl.gz')).map((d) => d.text);
+  const full = bm25Statistics(texts, { k1: recipe.bm25.k1, b: recipe.bm25.b });
+  const statistics = { ...full, df: Object.fromEntries(Object.entries(full.df).filter(([, n]) => n >= recipe.bm25.minDf)) };
+  await writeFile(join(outputDir, 'bm25.json'), JSON.stringify(statistics) + '\n');
+
+  const scorer = new Bm25Scorer(statistics);
+  const sentenceEncoder = await loadSentenceEncoder(encoderDir, { threads: options.threads });
+  const features: number[][] = [];
+  const labels: number[] = [];
+  try {
+    for (const set of recipe.combination.fitSets) {
+      const collection = await readBeirCollection(join(BEIR_DIR, set));
+      const index = new Bm25Index(collection.corpus);
+      const text = new Map(collection.corpus.map((d) => [d.id, d.text]));
+      const vectors = new Map<string, Float32Array>();
+      const candidates = collection.queries.map((q) => index.search(q.text, recipe.combination.depth).map((c) => c.id));
+      const needed = [...new Set(candidates.flat())].sort();
+      for (let i = 0; i < needed.length; i += 256) {
+        const batch = needed.slice(i, i + 256);
+        (await sentenceEncoder.encode(batch.map((id) => text.get(id)!))).forEach((v, j) => vectors.set(batch[j], v));
+      }
+      const queryVectors = await sentenceEncoder.encode(collection.queries.map((q) => q.text));
+      collection.queries.forEach((q, qi) => {
+        const ids = candidates[qi];
+        const bm25 = scorer.score(q.text, ids.map((id) => text.get(id)!));
+        const judged = collection.qrels.get(q.id)!;
+        ids.forEach((id, k) => {
+          features.push([bm25[k], cosine(queryVectors[qi], vectors.get(id)!)]);
+          labels.push((judged.get(id) ?? 0) > 0 ? 1 : 0);
+        });
+      });
+    }
+  } finally {
+    await sentenceEncoder.dispose?.();
+  }
+  const positives = labels.filter((l) => l === 1).length;
+  const sampleWeights = labels.map((l) => (l === 1 ? (labels.length - positives) / positives : 1));
+  const fit = fitLogisticRegression(features, labels, { l2: recipe.combination.l2, sampleWeights });
+  const config = {
+    model_type: HYBRID_MODEL_TYPE,
+    combination: 'logistic',
+    bias: fit.bias,
+    signals: [
+      { kind: 'bm25', path: 'bm25.json', weight: fit.weights[0] },
+      { kind: 'encoder', path: 'encoder', weight: fit.weights[1] },
+    ],
+    adapted: { recipe, encoderTraining: encoder, combinationRows: labels.length, combinationPositives: positives },
+  };
+  await writeFile(join(outputDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  return {
+    dir: outputDir,
+    encoder,
+    combination: { bias: fit.bias, weights: { bm25: fit.weights[0], encoder: fit.weights[1] }, rows: labels.length, positives },
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(na * nb || 1);
+}

@@ -23,6 +23,12 @@
  */
 
 export const FAULT_ENV = 'RANKWISE_FAULT';
+/**
+ * For concurrency tests: RANKWISE_RENDEZVOUS=<point>:<count>:<folder> makes every process that reaches
+ * `rendezvousPoint(point)` leave a file in <folder> and wait until <count> processes have arrived (at most 60 s), so
+ * that the steps after it start at the same moment in every one of them. Without it a call is one environment read.
+ */
+export const RENDEZVOUS_ENV = 'RANKWISE_RENDEZVOUS';
 
 /** Points in SqliteCacheStore; the value is the state a reopened store must hold after a crash there. */
 export const SQLITE_CACHE_FAULT_POINTS = {
@@ -57,4 +63,21 @@ export function faultPoint(name: FaultPointName): void {
   if (wanted === name || wanted.split(',').some((w) => w.trim() === name)) {
     process.kill(process.pid, 'SIGKILL');
   }
+}
+
+/** Points where concurrent writers can be lined up by RANKWISE_RENDEZVOUS. */
+export type RendezvousPointName = 'lancedb:before-open' | 'lancedb:before-write' | 'token-index:before-write';
+
+/** Waits here until the number of processes RANKWISE_RENDEZVOUS names have arrived, when it names `name`. */
+export async function rendezvousPoint(name: RendezvousPointName): Promise<void> {
+  const wanted = process.env[RENDEZVOUS_ENV];
+  if (!wanted) return;
+  const match = /^([^:]+:[^:]+):(\d+):(.+)$/.exec(wanted);
+  if (!match || match[1] !== name) return;
+  const [, , count, folder] = match;
+  const { mkdir, readdir, writeFile } = await import('node:fs/promises');
+  await mkdir(folder, { recursive: true });
+  await writeFile(`${folder}/${process.pid}`, '');
+  const deadline = Date.now() + 60_000;
+  while ((await readdir(folder)).length < Number(count) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
 }

@@ -1,11 +1,18 @@
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { createGunzip, gunzipSync } from 'node:zlib';
 
-/** A text file's content; a name ending in `.gz` is gunzipped (data sets ship compressed). */
+/**
+ * A text file's content; a name ending in `.gz` is gunzipped (data sets ship compressed). A UTF-8 byte order mark
+ * (Windows editors write one) is dropped: it would otherwise be the first character of the first document, or make
+ * the first JSON line invalid.
+ */
 export async function readText(path: string, what: string): Promise<string> {
   try {
     const bytes = await readFile(path);
-    return (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+    const text = (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
@@ -35,4 +42,57 @@ export async function readJsonLines(path: string, what: string): Promise<JsonLin
     rows.push({ line: i + 1, value: value as Record<string, unknown> });
   });
   return rows;
+}
+
+/**
+ * JSON Lines read as a stream, one parsed line at a time: for files too large to hold as one string (V8 caps a string
+ * at about 512 MB) or worth reporting progress on. Same checks and messages as readJsonLines; `onBytes` gets the
+ * bytes read from the file so far (compressed bytes for `.gz`), against `total` from jsonLinesSize.
+ */
+export async function* streamJsonLines(path: string, what: string, onBytes?: (bytes: number) => void): AsyncGenerator<JsonLine> {
+  const file = createReadStream(path);
+  const opened = new Promise<void>((resolve, reject) => {
+    file.once('open', () => resolve());
+    file.once('error', reject);
+  });
+  try {
+    await opened;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  if (onBytes) file.on('data', () => onBytes(file.bytesRead));
+  const text = path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
+  const lines = createInterface({ input: text, crlfDelay: Infinity });
+  let number = 0;
+  try {
+    for await (let raw of lines) {
+      number++;
+      if (number === 1 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
+      if (raw.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch (error) {
+        throw new Error(`${path}:${number}: not valid JSON (${(error as Error).message})`);
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path}:${number}: expected a JSON object`);
+      yield { line: number, value: value as Record<string, unknown> };
+    }
+  } catch (error) {
+    if ((error as Error).message.startsWith(`${path}:`)) throw error;
+    throw new Error(`${what} ${path}: ${(error as Error).message}`);
+  } finally {
+    lines.close();
+    file.destroy();
+  }
+}
+
+/** The size in bytes streamJsonLines reports progress against. */
+export async function jsonLinesSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
 }

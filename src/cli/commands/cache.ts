@@ -103,9 +103,17 @@ function pointJson(p: ThresholdPoint) {
   };
 }
 
+/** An existing cache: reading statistics must not leave an empty cache file behind a mistyped --db path. */
 async function openStore(opts: { db?: string; redis?: string; prefix?: string }): Promise<CacheStore> {
   if (!opts.db === !opts.redis) throw new Error('give the cache with either --db FILE or --redis URL');
-  return opts.db ? SqliteCacheStore.open(opts.db) : RedisCacheStore.connect(opts.redis!, { prefix: opts.prefix });
+  if (opts.db) {
+    try {
+      return await SqliteCacheStore.open(opts.db, { mustExist: true });
+    } catch (error) {
+      throw new Error(`--db ${(error as Error).message}`);
+    }
+  }
+  return RedisCacheStore.connect(opts.redis!, { prefix: opts.prefix });
 }
 
 export function registerCache(program: Command): void {

@@ -40,9 +40,9 @@ export async function demoCorpus(): Promise<{ query: string; corpus: IndexedDocu
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('The quick start: a two-stage search, offline: LanceDB hybrid retrieval (BM25 + USE Lite), then the built-in cross-encoder')
-    .option('--model <model>', 'second-stage reranker: "default" (the built-in USE Lite cross-encoder), a folder or a hub id', DEFAULT_RERANKER)
-    .option('--stages <list>', 'the funnel, NAME:K,... (see `rankwise funnel --help`)', 'hybrid:20,cross-encoder:5')
+    .description('The quick start: a two-stage search, offline: LanceDB BM25 retrieval, then the built-in reranker')
+    .option('--model <model>', 'second-stage reranker: "default" (the built-in reranker), a folder or a hub id', DEFAULT_RERANKER)
+    .option('--stages <list>', 'the funnel, NAME:K,... (see `rankwise funnel --help`)', 'bm25:20,cross-encoder:5')
     .option('--json', 'print the funnel as JSON')
     .action(async (opts) => {
       const { query, corpus, relevant } = await demoCorpus();
@@ -50,13 +50,17 @@ export function registerDemo(program: Command): void {
       const setup = await buildFunnel({ corpus, stages: parseStageSpecs(opts.stages), reranker: opts.model });
       try {
         const result = await setup.funnel.run(query, { documents: setup.documents });
-        const found = result.final.filter((c) => c.metadata?.tier === 'high').length;
+        const isRelevant = (c: { metadata?: Record<string, unknown> }) => c.metadata?.tier === 'high';
+        const found = result.final.filter(isRelevant).length;
+        // What the first stage alone would have returned at the same depth: the reranker's gain, in the same units.
+        const firstStageFound = result.stages[0].kept.slice(0, result.final.length).filter(isRelevant).length;
         if (opts.json) {
           printJson({
             query,
             corpus: corpus.length,
             relevant,
             relevantInFinal: found,
+            relevantInFirstStageTop: firstStageFound,
             stages: result.stages.map((s) => ({ name: s.name, ms: s.ms, kept: s.kept.map((c) => ({ id: c.id, score: c.score })), tiers: s.tiers })),
             final: result.final.map((c) => c.id),
           });
@@ -72,7 +76,7 @@ export function registerDemo(program: Command): void {
             '',
             ...result.final.map((c, i) => `#${i + 1} (score ${c.score.toFixed(4)}) ${ellipsis(c.text, 80)}${c.metadata?.tier === 'high' ? '  [relevant]' : ''}`),
             '',
-            `${found} of the ${relevant} relevant documents in the final top ${result.final.length}; ${Math.round(result.totalMs)} ms for the whole search.`,
+            `${found} of the ${relevant} relevant documents in the final top ${result.final.length} (the first stage's own top ${result.final.length}: ${firstStageFound}); ${Math.round(result.totalMs)} ms for the whole search.`,
             '',
           ].join('\n'),
         );

@@ -2,21 +2,27 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_ENCODER, loadSentenceEncoder } from '../../models/load-encoder.js';
 import type { SentenceEncoder } from '../../models/sentence-encoder.js';
-import { readCorpus } from '../../retrieve/corpus.js';
+import { readCorpusBatches } from '../../retrieve/corpus.js';
 import { DEFAULT_LANCE_TABLE, readLanceManifest, type LanceIndexManifest } from '../../retrieve/lance-manifest.js';
 import type { LanceDbRetriever as LanceDb } from '../../retrieve/lancedb.js';
 import type { SearchMode } from '../../retrieve/retriever.js';
 import { exists } from '../../util/fs.js';
+import { jsonLinesSize } from '../../util/jsonl.js';
 import { createProgress } from '../../util/progress.js';
 import { ellipsis, table } from '../format.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
 
 const NO_MODEL = 'none';
+/** Documents per write of `index add`: a corpus of any size is streamed and committed this many at a time. */
+export const DEFAULT_ADD_BATCH = 10_000;
 
 /** LanceDB's native module takes most of a second to load: only the index commands pay for it. */
 async function lanceDb(): Promise<typeof LanceDb> {
   return (await import('../../retrieve/lancedb.js')).LanceDbRetriever;
 }
+
+/** Another writer holds the index: say so once, rather than sit silent until it finishes. */
+const tellWaiting = (message: string) => process.stderr.write(`rankwise: ${message}\n`);
 
 function idList(value: string): string[] {
   const ids = value.split(',').map((s) => s.trim());
@@ -53,28 +59,55 @@ export function registerIndex(program: Command): void {
     .requiredOption('--docs <file>', 'JSONL, one {"id","text", ...} per line; other fields are kept as metadata')
     .option('--model <model>', `sentence encoder for a new index ("${NO_MODEL}" for text search only); default ${DEFAULT_ENCODER}, or the one the index was built with`)
     .option('--table <name>', 'table inside the folder', DEFAULT_LANCE_TABLE)
+    .option('--batch-size <n>', 'documents per write: larger files are streamed and added this many at a time', positiveInt('--batch-size'), DEFAULT_ADD_BATCH)
     .option('--json', 'print {"added","count","model","seconds"}')
     .action(async (opts) => {
-      const documents = await readCorpus(opts.docs);
       const started = performance.now();
+      // Streamed twice (checked whole, then added batch by batch), so that neither the file nor its documents need to
+      // fit in memory at once, and a bad line anywhere fails before anything is written.
+      const checking = createProgress({ total: await jsonLinesSize(opts.docs), label: 'checking (bytes)', enabled: !opts.json });
+      let checkedBytes = 0;
+      let total = 0;
+      const batches = readCorpusBatches(opts.docs, opts.batchSize, {
+        onBytes: (bytes) => {
+          checking.tick(bytes - checkedBytes);
+          checkedBytes = bytes;
+        },
+        onChecked: (documents) => {
+          checking.done();
+          total = documents;
+        },
+      });
+      // The first batch comes after the whole file was checked: errors in it stop here, before a model loads.
+      const first = await batches.next();
       const encoder = await encoderFor(opts.index, await readLanceManifest(opts.index, opts.table), opts.model);
+      let added = 0;
       try {
-        const retriever = await (await lanceDb()).open(opts.index, { encoder, table: opts.table });
-        const progress = createProgress({ total: documents.length, label: 'embedding', enabled: !opts.json && encoder !== undefined });
-        let reported = 0;
-        await retriever.add(documents, {
-          onProgress: (done) => {
-            progress.tick(done - reported);
-            reported = done;
-          },
-        });
-        progress.done();
+        const retriever = await (await lanceDb()).open(opts.index, { encoder, table: opts.table, lock: { onWait: tellWaiting } });
+        const progress = createProgress({ total, label: encoder ? 'embedding' : 'adding', enabled: !opts.json });
+        try {
+          for (let next = first; !next.done; next = await batches.next()) {
+            let reported = 0;
+            await retriever.add(next.value, {
+              onProgress: (done) => {
+                progress.tick(done - reported);
+                reported = done;
+              },
+            });
+            progress.tick(next.value.length - reported);
+            added += next.value.length;
+          }
+        } catch (error) {
+          throw new Error(`${(error as Error).message}${added > 0 ? ` (the first ${added} documents of ${opts.docs} were added before this)` : ''}`);
+        } finally {
+          progress.done();
+        }
         const count = await retriever.count();
         await retriever.close();
         const seconds = (performance.now() - started) / 1000;
         const model = retriever.manifest.encoder?.name ?? null;
-        if (opts.json) printJson({ added: documents.length, count, model, seconds });
-        else process.stdout.write(`Added ${documents.length} documents to ${opts.index} in ${seconds.toFixed(1)} s; it now holds ${count} (model: ${model ?? 'none, text search only'})\n`);
+        if (opts.json) printJson({ added, count, model, seconds });
+        else process.stdout.write(`Added ${added} documents to ${opts.index} in ${seconds.toFixed(1)} s; it now holds ${count} (model: ${model ?? 'none, text search only'})\n`);
       } finally {
         await encoder?.dispose?.();
       }
@@ -89,7 +122,7 @@ export function registerIndex(program: Command): void {
     .option('--json', 'print {"deleted","count"}')
     .action(async (opts) => {
       await existingManifest(opts.index, opts.table);
-      const retriever = await (await lanceDb()).open(opts.index, { table: opts.table });
+      const retriever = await (await lanceDb()).open(opts.index, { table: opts.table, lock: { onWait: tellWaiting } });
       const before = await retriever.count();
       await retriever.delete(opts.ids);
       const count = await retriever.count();

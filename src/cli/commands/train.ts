@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { comparePairwise, formatPairwiseComparison, readPairwiseCases, type PairwiseResult } from '../../eval/pairwise.js';
-import { CrossEncoder } from '../../rank/cross-encoder.js';
 import { logitToSimilarity, teacherLogits } from '../../train/distill.js';
 import {
   BinaryCrossEntropyLoss,
@@ -14,6 +13,7 @@ import { fineTune, finalLoss } from '../../train/fine-tune.js';
 import type { LossTarget } from '../../train/losses/loss.js';
 import { resolveTrainingConfig } from '../../train/training-config.js';
 import { createProgress } from '../../util/progress.js';
+import { loadRankerForCommand } from '../load-models.js';
 import { readJsonLines, type JsonLine } from '../../util/jsonl.js';
 import { intAtLeast, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, printJson } from '../options.js';
 
@@ -93,7 +93,7 @@ export function registerTrain(program: Command): void {
     program
       .command('distill')
       .description('Distil a cross-encoder teacher into a bi-encoder student. Lines: {"query","document"}')
-      .requiredOption('--teacher <model>', 'the cross-encoder whose scores the student learns')
+      .requiredOption('--teacher <model>', 'the cross-encoder (or probability-scoring model such as "default") whose scores the student learns')
       .requiredOption('--student <model>', 'the bi-encoder (or plain encoder) to train'),
   ).action(async (opts: TrainingCliOptions & { teacher: string; student: string }) => {
     const lines = await withTeacherScores(await readJsonLines(opts.train, '--train'), opts.train, opts.teacher, opts.json, logitToSimilarity);
@@ -110,7 +110,7 @@ async function withTeacherScores(lines: Lines, file: string, teacherModel: strin
     if (typeof value.document !== 'string') throw new Error(`${file}:${line}: field "document" must be a string`);
     return [value.query, value.document] as const;
   });
-  const teacher = await CrossEncoder.load(teacherModel);
+  const teacher = await loadRankerForCommand(teacherModel, { quiet: json });
   const progress = createProgress({ total: pairs.length, label: 'teacher scoring', enabled: !json });
   let reported = 0;
   const logits = await teacherLogits(teacher, pairs, {
@@ -120,7 +120,7 @@ async function withTeacherScores(lines: Lines, file: string, teacherModel: strin
     },
   });
   progress.done();
-  await teacher.dispose();
+  await teacher.dispose?.();
   return lines.map(({ line, value }, i) => ({ line, value: { ...value, score: map(logits[i]) } }));
 }
 

@@ -3,7 +3,7 @@
  * with one float32 scale per token (a quarter of the bytes plus 4 per token). Vectors are decoded to float32 when an
  * index is opened, so the encoding costs accuracy, never scoring speed.
  */
-import { float16ToNumber } from '../../models/safetensors.js';
+import { float16Table, numberToFloat16 } from '../../models/safetensors.js';
 
 export type TokenEncoding = 'float32' | 'float16' | 'int8';
 export const TOKEN_ENCODINGS: readonly TokenEncoding[] = ['float32', 'float16', 'int8'];
@@ -22,46 +22,8 @@ export function encodedSize(encoding: TokenEncoding, tokens: number, dim: number
   return tokens * 4 + tokens * dim;
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
 /** IEEE 754 binary16 bits of a number, rounded to nearest, ties to even (subnormals, overflow to infinity, NaN). */
-export function toFloat16Bits(value: number): number {
-  f32[0] = value;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rest > halfway || (rest === halfway && (half & 1) === 1)) half++;
-    return sign | half;
-  }
-  // A carry out of the mantissa correctly bumps the exponent (and at the top, gives infinity).
-  let half = sign | (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
-  return half;
-}
-
-let halfTable: Float32Array | undefined;
-
-/** All 65,536 half values, so decoding is one lookup per value. */
-function float16Table(): Float32Array {
-  if (!halfTable) {
-    halfTable = new Float32Array(65536);
-    for (let bits = 0; bits < 65536; bits++) halfTable[bits] = float16ToNumber(bits);
-  }
-  return halfTable;
-}
+export const toFloat16Bits = numberToFloat16;
 
 /** Encodes `tokens` row vectors of `dim` values. */
 export function encodeTokens(vectors: Float32Array, tokens: number, dim: number, encoding: TokenEncoding): Uint8Array {

@@ -9,7 +9,9 @@
  * Every file is written to a temporary name and renamed; a segment becomes part of the index only when the manifest
  * that names it is renamed into place. A crash at any point therefore leaves the last good manifest, and files it
  * does not name are ignored (and removed by the next compaction). Deletes are tombstones in the manifest;
- * re-adding an id tombstones the old copy in the same manifest write. One writer at a time per folder. The
+ * re-adding an id tombstones the old copy in the same manifest write. One writer at a time per folder: every write
+ * holds `manifest.lock` (src/util/write-lock.ts) and first reloads the manifest if another process has written since,
+ * so writers in several processes take turns and none overwrites the other's segment or manifest. The
  * `faultPoint` calls between the steps of a write let test/crash-points.test.ts kill a writer exactly there
  * (see src/util/fault.ts).
  */
@@ -18,7 +20,8 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import { faultPoint } from '../../util/fault.js';
+import { faultPoint, rendezvousPoint } from '../../util/fault.js';
+import { withWriteLock } from '../../util/write-lock.js';
 import { exists } from '../../util/fs.js';
 import {
   centroidInteractionScores,
@@ -120,6 +123,9 @@ interface Segment {
 }
 
 const MANIFEST = 'manifest.json';
+/** The writers' lock file (see src/util/write-lock.ts); a crashed writer's is stale and taken over by the next one. */
+export const TOKEN_INDEX_LOCK = 'manifest.lock';
+const LOCK = TOKEN_INDEX_LOCK;
 const MAGIC = 0x49545752; // "RWTI" little-endian
 const FORMAT_VERSION = 1;
 
@@ -219,7 +225,11 @@ export class TokenIndex {
       centroids: null,
     };
     const index = new TokenIndex(dir, manifest);
-    await index.writeManifest(manifest);
+    // Under the lock, and checked again there: of two processes creating the same folder at once, one creates it.
+    await withWriteLock(join(dir, LOCK), async () => {
+      if (await exists(join(dir, MANIFEST))) throw new Error(`${dir}: already holds a token index (open it, or choose another folder)`);
+      await index.writeManifest(manifest);
+    });
     return index;
   }
 
@@ -246,7 +256,14 @@ export class TokenIndex {
 
   /** Opens the index in `dir`, or creates it; an existing index must have the same dimension. */
   static async openOrCreate(dir: string, options: TokenIndexOptions): Promise<TokenIndex> {
-    if (!(await exists(join(dir, MANIFEST)))) return TokenIndex.create(dir, options);
+    if (!(await exists(join(dir, MANIFEST)))) {
+      try {
+        return await TokenIndex.create(dir, options);
+      } catch (error) {
+        // Another process created it a moment ago: open theirs (and check it as below).
+        if (!(await exists(join(dir, MANIFEST)))) throw error;
+      }
+    }
     const index = await TokenIndex.open(dir);
     if (index.dimension !== options.dimension) {
       throw new Error(`${dir}: the index holds ${index.dimension}-d vectors, the encoder gives ${options.dimension}-d (use another --index)`);
@@ -375,8 +392,16 @@ export class TokenIndex {
 
   // -------------------------------------------------------------------------------------------------------------
 
+  /** Runs a write after this handle's earlier ones, holding the folder's lock, on the latest manifest on disk. */
   private serialized<T>(job: () => Promise<T>): Promise<T> {
-    const next = this.writes.then(job, job);
+    const locked = async () => {
+      await rendezvousPoint('token-index:before-write');
+      return withWriteLock(join(this.dir, LOCK), async () => {
+        await this.followDisk();
+        return job();
+      });
+    };
+    const next = this.writes.then(locked, locked);
     this.writes = next.catch(() => undefined);
     return next;
   }
@@ -490,6 +515,25 @@ export class TokenIndex {
     }
     faultPoint('token-index:after-manifest');
     this.manifest = manifest;
+  }
+
+  /** Reloads segments and centroids when another process has written a newer manifest since this handle loaded. */
+  private async followDisk(): Promise<void> {
+    const path = join(this.dir, MANIFEST);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      throw new Error(`${path}: not valid JSON (${(error as Error).message})`);
+    }
+    if (checkManifest(raw, path).generation === this.manifest.generation) return;
+    const fresh = await TokenIndex.open(this.dir);
+    this.manifest = fresh.manifest;
+    this.segments = fresh.segments;
+    this.centroids = fresh.centroids;
+    this.where = fresh.where;
+    this.lists = null;
+    await fresh.close();
   }
 
   /** A deep copy to edit: the in-memory state changes only after the new manifest is on disk. */
