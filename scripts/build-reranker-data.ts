@@ -5,6 +5,8 @@
 //   node --import tsx scripts/build-reranker-data.ts            # with the versions pinned in the manifest
 //   node --import tsx scripts/build-reranker-data.ts --repin    # take apt's current candidate versions
 //
+// Output: corpus/<source>.jsonl.gz (the documents), train.jsonl.gz (the queries), manifest.json.
+//
 // Each training query has one positive, hard negatives mined with BM25 over its own source's documents, one easy
 // negative drawn at random, and teacher signals for every document (BM25 within the source, USE Lite cosine) so that
 // distillation recipes need no second pass. Everything is sorted and sampled with seeded PRNGs: two builds with the
@@ -225,10 +227,19 @@ async function main(): Promise<void> {
   const tuples = await addCosines(mined, docs);
   const used = [...new Set(tuples.flatMap((t) => [t.positive, ...t.negatives]))].sort(cmp);
 
-  mkdirSync(OUT, { recursive: true });
-  const corpus = gzipSync(used.map((id) => JSON.stringify({ _id: id, text: docs.get(id) })).join("\n") + "\n", { level: 9 });
+  // One corpus file per source keeps each file small; ids are unique across sources (their prefix names the source).
+  mkdirSync(join(OUT, "corpus"), { recursive: true });
+  const sourceOf = new Map(sets.flatMap((s) => s.docs.map((d) => [d.id, s.name] as const)));
+  const corpusFiles: Record<string, { documents: number; sha256: string }> = {};
+  let corpusBytes = 0;
+  for (const set of sets) {
+    const own = used.filter((id) => sourceOf.get(id) === set.name);
+    const data = gzipSync(own.map((id) => JSON.stringify({ _id: id, text: docs.get(id) })).join("\n") + "\n", { level: 9 });
+    writeAtomic(join(OUT, "corpus", `${set.name}.jsonl.gz`), data);
+    corpusFiles[`corpus/${set.name}.jsonl.gz`] = { documents: own.length, sha256: sha256(data) };
+    corpusBytes += data.length;
+  }
   const train = gzipSync(tuples.map((t) => JSON.stringify(t)).join("\n") + "\n", { level: 9 });
-  writeAtomic(join(OUT, "corpus.jsonl.gz"), corpus);
   writeAtomic(join(OUT, "train.jsonl.gz"), train);
   const perSource = Object.fromEntries(
     sets.map((s) => {
@@ -247,12 +258,12 @@ async function main(): Promise<void> {
     sources: [...sources.values()].map(({ dir: _dir, ...s }) => s),
     sets: perSource,
     files: {
-      "corpus.jsonl.gz": { documents: used.length, sha256: sha256(corpus) },
+      ...corpusFiles,
       "train.jsonl.gz": { queries: tuples.length, sha256: sha256(train) },
     },
   };
   writeAtomic(MANIFEST, JSON.stringify(manifest, null, 2) + "\n");
-  log(`wrote ${tuples.length} queries over ${used.length} documents (${(corpus.length / 1e6).toFixed(1)} + ${(train.length / 1e6).toFixed(1)} MB)`);
+  log(`wrote ${tuples.length} queries over ${used.length} documents (${(corpusBytes / 1e6).toFixed(1)} + ${(train.length / 1e6).toFixed(1)} MB)`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main().catch((e: unknown) => {

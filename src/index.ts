@@ -3,7 +3,7 @@ export { CrossEncoder, type Activation, type CrossEncoderLoadOptions, type Cross
 export { EncoderRanker } from './rank/encoder-ranker.js';
 export { loadRanker, BUILT_IN_MODELS, DEFAULT_RERANKER } from './rank/load-ranker.js';
 export { loadSentenceEncoder, BUILT_IN_ENCODERS, DEFAULT_ENCODER } from './models/load-encoder.js';
-export { buildDefaultModel, DEFAULT_MODEL_RECIPE, type DefaultModelBuild } from './train/default-reranker.js';
+export { buildDefaultModel, DEFAULT_MODEL_RECIPE, type DefaultModelBuild, type DefaultModelRecipe } from './train/default-reranker.js';
 export {
   builtInModelFolder,
   crossEncoderFolderOf,
@@ -161,7 +161,26 @@ export {
 } from './eval/beir.js';
 export { analyze, bm25Statistics, Bm25Index, Bm25Scorer, DEFAULT_BM25, type Bm25Statistics, type Bm25Parameters } from './retrieve/bm25.js';
 export { fuseScores, standardize, FUSION_METHODS, DEFAULT_FUSION_WEIGHT, type FusionMethod, type FusionOptions } from './rank/fusion.js';
-export { HybridRanker, HYBRID_MODEL_TYPE, readHybridConfig, type HybridConfig, type HybridSignal, type HybridSignalSpec } from './rank/hybrid-ranker.js';
+export {
+  HybridRanker,
+  HYBRID_MODEL_TYPE,
+  HYBRID_COMBINATIONS,
+  readHybridConfig,
+  type HybridCombination,
+  type HybridConfig,
+  type HybridSignal,
+  type HybridSignalSpec,
+} from './rank/hybrid-ranker.js';
+export {
+  applyPlatt,
+  fitLogisticRegression,
+  fitPlattScaling,
+  reliabilityTable,
+  type LogisticModel,
+  type PlattScaling,
+  type Reliability,
+  type ReliabilityBin,
+} from './eval/calibration.js';
 export {
   mineHardNegatives,
   MINING_RETRIEVERS,

@@ -7,7 +7,7 @@
  * logistic regression fitted on the dev sets so that its score is a probability of relevance. A cross-encoder on the
  * same backbone (`trainCrossEncoderRecipe`) was measured too and kept out: see the docs for why.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,13 +67,8 @@ export interface CrossEncoderRecipe extends RecipeSettings {
   handWritten: boolean;
 }
 
-export const CROSS_ENCODER_RECIPE: CrossEncoderRecipe = {
-  base: 'use-lite',
-  queries: 6000,
-  hardNegatives: 3,
-  easyNegative: true,
-  teacherWeight: 0,
-  handWritten: true,
+/** The trainer settings both real-text recipes use (measured with these; see docs/reranker-recipes.md). */
+const REAL_TEXT_SETTINGS: RecipeSettings = {
   epochs: 1,
   batchSize: 32,
   learningRate: 1e-4,
@@ -82,6 +77,16 @@ export const CROSS_ENCODER_RECIPE: CrossEncoderRecipe = {
   maxGradNorm: 1,
   maxLength: 128,
   seed: 42,
+};
+
+export const CROSS_ENCODER_RECIPE: CrossEncoderRecipe = {
+  base: 'use-lite',
+  queries: 6000,
+  hardNegatives: 3,
+  easyNegative: true,
+  teacherWeight: 0,
+  handWritten: true,
+  ...REAL_TEXT_SETTINGS,
 };
 
 /** One line of datasets/reranker-train/train.jsonl.gz (scripts/build-reranker-data.ts writes them). */
@@ -95,6 +100,28 @@ export interface TrainingTuple {
   /** Teacher signals for [positive, ...negatives]: BM25 against the source's statistics, USE Lite cosine. */
   bm25: number[];
   cosine: number[];
+}
+
+/** The training data and a seeded order of its queries (Fisher-Yates); the generator goes on for later draws. */
+function drawTrainingQueries(seed: number): { corpus: Map<string, string>; tuples: TrainingTuple[]; order: number[]; rng: SeededRandom } {
+  const corpus = new Map(trainingDocuments().map((d) => [d._id, d.text]));
+  const tuples = readGzipLines<TrainingTuple>(join(TRAINING_DATA_DIR, 'train.jsonl.gz'));
+  const rng = new SeededRandom(seed);
+  const order = tuples.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return { corpus, tuples, order, rng };
+}
+
+/** Every training document: datasets/reranker-train/corpus/<source>.jsonl.gz, sources in name order. */
+function trainingDocuments(): Array<{ _id: string; text: string }> {
+  const dir = join(TRAINING_DATA_DIR, 'corpus');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl.gz'))
+    .sort()
+    .flatMap((f) => readGzipLines<{ _id: string; text: string }>(join(dir, f)));
 }
 
 function readGzipLines<T>(file: string): T[] {
@@ -115,14 +142,7 @@ function teacherProbabilities(tuple: TrainingTuple): number[] {
 
 /** Labelled pairs of the recipe, in a seeded order. */
 export async function crossEncoderPairs(recipe: CrossEncoderRecipe): Promise<LabelledPair[]> {
-  const corpus = new Map(readGzipLines<{ _id: string; text: string }>(join(TRAINING_DATA_DIR, 'corpus.jsonl.gz')).map((d) => [d._id, d.text]));
-  const tuples = readGzipLines<TrainingTuple>(join(TRAINING_DATA_DIR, 'train.jsonl.gz'));
-  const rng = new SeededRandom(recipe.seed);
-  const order = tuples.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const { corpus, tuples, order, rng } = drawTrainingQueries(recipe.seed);
   const pairs: LabelledPair[] = [];
   const w = recipe.teacherWeight;
   for (const index of order.slice(0, recipe.queries)) {
@@ -180,26 +200,12 @@ export interface EncoderRecipe extends RecipeSettings {
 export const ENCODER_RECIPE: EncoderRecipe = {
   base: 'use-lite',
   queries: 22249,
-  epochs: 1,
-  batchSize: 32,
-  learningRate: 1e-4,
-  warmupRatio: 0.1,
-  weightDecay: 0.01,
-  maxGradNorm: 1,
-  maxLength: 128,
-  seed: 42,
+  ...REAL_TEXT_SETTINGS,
 };
 
 /** (query, positive) pairs of the recipe, in a seeded order. */
 export function realTextPositivePairs(recipe: Pick<EncoderRecipe, 'queries' | 'seed'>): PositivePair[] {
-  const corpus = new Map(readGzipLines<{ _id: string; text: string }>(join(TRAINING_DATA_DIR, 'corpus.jsonl.gz')).map((d) => [d._id, d.text]));
-  const tuples = readGzipLines<TrainingTuple>(join(TRAINING_DATA_DIR, 'train.jsonl.gz'));
-  const rng = new SeededRandom(recipe.seed);
-  const order = tuples.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const { corpus, tuples, order } = drawTrainingQueries(recipe.seed);
   return order.slice(0, recipe.queries).map((i) => ({ query: tuples[i].query, positive: corpus.get(tuples[i].positive)! }));
 }
 
@@ -222,13 +228,22 @@ export async function trainRealTextEncoder(recipe: EncoderRecipe, outputDir: str
 // The built-in model as shipped: BM25 with background statistics + the fine-tuned bi-encoder, combined by a logistic
 // regression fitted on the dev sets (docs/reranker-recipes.md has the measurements behind each choice).
 
-export const DEFAULT_MODEL_RECIPE = {
+export interface DefaultModelRecipe {
+  encoder: EncoderRecipe;
+  /** Background BM25 statistics from the training corpus (general English and computing text); terms below minDf left out (they score as df 1). */
+  bm25: { source: string; k1: number; b: number; minDf: number };
+  /**
+   * Logistic combination fitted on BM25's top `depth` of the judged queries of the dev sets (`maxQueries` per set,
+   * default all), relevant and other pairs weighing the same in total.
+   */
+  combination: { fitSets: readonly string[]; depth: number; l2: number; balanced: true; maxQueries?: number };
+}
+
+export const DEFAULT_MODEL_RECIPE: DefaultModelRecipe = {
   encoder: ENCODER_RECIPE,
-  /** Background BM25 statistics: the training corpus (general English and computing text); df 1 terms left out (the default). */
-  bm25: { source: 'datasets/reranker-train/corpus.jsonl.gz', k1: 0.9, b: 0.4, minDf: 2 },
-  /** Logistic combination fitted on BM25's top `depth` of every judged query of the dev sets; relevant and other pairs weigh the same in total. */
+  bm25: { source: 'datasets/reranker-train/corpus/', k1: 0.9, b: 0.4, minDf: 2 },
   combination: { fitSets: ['packages', 'glossary'], depth: 100, l2: 1e-4, balanced: true },
-} as const;
+};
 
 export interface DefaultModelBuild {
   dir: string;
@@ -241,17 +256,24 @@ export interface DefaultModelBuild {
 /** Builds the whole built-in model (a `rankwise-hybrid` folder, fp32) into `outputDir`; writeShippedModel ships it. */
 export async function buildDefaultModel(
   outputDir: string,
-  options: { threads?: number; showProgress?: boolean; /** An encoder this recipe already trained (skips the long step). */ trainedEncoder?: string } = {},
+  options: {
+    threads?: number;
+    showProgress?: boolean;
+    /** An encoder this recipe already trained (skips the long step). */
+    trainedEncoder?: string;
+    /** Another recipe (tests build a small one); default DEFAULT_MODEL_RECIPE. */
+    recipe?: DefaultModelRecipe;
+  } = {},
 ): Promise<DefaultModelBuild> {
   const started = performance.now();
-  const recipe = DEFAULT_MODEL_RECIPE;
+  const recipe = options.recipe ?? DEFAULT_MODEL_RECIPE;
   await mkdir(outputDir, { recursive: true });
   const encoderDir = join(outputDir, 'encoder');
   let encoder: DefaultModelBuild['encoder'] | undefined;
   if (options.trainedEncoder) await cp(options.trainedEncoder, encoderDir, { recursive: true });
   else encoder = await trainRealTextEncoder(recipe.encoder, encoderDir, options);
 
-  const texts = readGzipLines<{ _id: string; text: string }>(join(TRAINING_DATA_DIR, 'corpus.jsonl.gz')).map((d) => d.text);
+  const texts = trainingDocuments().map((d) => d.text);
   const full = bm25Statistics(texts, { k1: recipe.bm25.k1, b: recipe.bm25.b });
   const statistics = { ...full, df: Object.fromEntries(Object.entries(full.df).filter(([, n]) => n >= recipe.bm25.minDf)) };
   await writeFile(join(outputDir, 'bm25.json'), JSON.stringify(statistics) + '\n');
@@ -266,14 +288,15 @@ export async function buildDefaultModel(
       const index = new Bm25Index(collection.corpus);
       const text = new Map(collection.corpus.map((d) => [d.id, d.text]));
       const vectors = new Map<string, Float32Array>();
-      const candidates = collection.queries.map((q) => index.search(q.text, recipe.combination.depth).map((c) => c.id));
+      const queries = collection.queries.slice(0, recipe.combination.maxQueries ?? collection.queries.length);
+      const candidates = queries.map((q) => index.search(q.text, recipe.combination.depth).map((c) => c.id));
       const needed = [...new Set(candidates.flat())].sort();
       for (let i = 0; i < needed.length; i += 256) {
         const batch = needed.slice(i, i + 256);
         (await sentenceEncoder.encode(batch.map((id) => text.get(id)!))).forEach((v, j) => vectors.set(batch[j], v));
       }
-      const queryVectors = await sentenceEncoder.encode(collection.queries.map((q) => q.text));
-      collection.queries.forEach((q, qi) => {
+      const queryVectors = await sentenceEncoder.encode(queries.map((q) => q.text));
+      queries.forEach((q, qi) => {
         const ids = candidates[qi];
         const bm25 = scorer.score(q.text, ids.map((id) => text.get(id)!));
         const judged = collection.qrels.get(q.id)!;
