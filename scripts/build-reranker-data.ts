@@ -16,6 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { loadSentenceEncoder } from "../src/models/load-encoder.js";
+import { dot } from "../src/models/vectors.js";
 import { Bm25Index, Bm25Scorer } from "../src/retrieve/bm25.js";
 import type { TrainingTuple } from "../src/train/default-reranker.js";
 import {
@@ -188,12 +189,6 @@ async function addCosines(tuples: Omit<TrainingTuple, "cosine">[], docs: Map<str
   } finally {
     await encoder.dispose?.();
   }
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@
  * the bias does. Both fold into a linear classifier head, so a calibrated model costs nothing at inference.
  */
 
+import { sigmoid } from '../util/math.js';
+
 export interface PlattScaling {
   scale: number;
   bias: number;
@@ -33,7 +35,6 @@ export interface Reliability {
   threshold: { at: number; relevantAbove: number; nonRelevantBelow: number };
 }
 
-const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
 function checkInputs(values: readonly number[], labels: readonly number[], name: string): void {
   if (values.length !== labels.length) throw new Error(`labels: expected one per ${name} (${values.length}), got ${labels.length}`);

@@ -1,4 +1,5 @@
 import { numLabels, type BertConfig } from '../models/config.js';
+import { sigmoid } from '../util/math.js';
 import { forEachBatch } from '../models/batching.js';
 import { loadBertModel, runBertBatch, type BertModelLoadOptions } from '../models/bert-model.js';
 import type { ModelFolder } from '../models/model-folder.js';
@@ -158,9 +159,7 @@ export class CrossEncoder implements Ranker {
 }
 
 /** The activation of one-logit rerankers: a logit as a probability of relevance. */
-export function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
+export { sigmoid };
 
 function applyActivation(logits: Float32Array, label: number, activation: Activation): number {
   const x = logits[label];

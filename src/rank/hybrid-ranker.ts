@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { Bm25Scorer, checkBm25Statistics } from '../retrieve/bm25.js';
 import { EncoderRanker } from './encoder-ranker.js';
+import { sigmoid } from '../util/math.js';
 import { standardize } from './fusion.js';
 import { checkRankInput, rankByScores, scoresOf, type RankedResults, type Ranker, type RankOptions } from './results.js';
 
@@ -139,7 +140,7 @@ export class HybridRanker implements Ranker {
       const values = logistic ? scores : standardize(scores);
       for (let i = 0; i < documents.length; i++) combined[i] += weight * values[i];
     }
-    if (logistic) for (let i = 0; i < combined.length; i++) combined[i] = 1 / (1 + Math.exp(-combined[i]));
+    if (logistic) for (let i = 0; i < combined.length; i++) combined[i] = sigmoid(combined[i]);
     return { combined, signals: raw };
   }
 

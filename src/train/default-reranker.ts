@@ -7,17 +7,18 @@
  * logistic regression fitted on the dev sets so that its score is a probability of relevance. A cross-encoder on the
  * same backbone (`trainCrossEncoderRecipe`) was measured too and kept out: see the docs for why.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { fitLogisticRegression } from '../eval/calibration.js';
 import { readBeirCollection } from '../eval/beir-collection.js';
 import { readPairwiseCases, type PairwiseResult } from '../eval/pairwise.js';
 import { loadSentenceEncoder } from '../models/load-encoder.js';
 import { SeededRandom } from '../models/random.js';
+import { cosineSimilarity } from '../models/vectors.js';
+import { standardize } from '../rank/fusion.js';
 import { HYBRID_MODEL_TYPE } from '../rank/hybrid-ranker.js';
+import { sigmoid } from '../util/math.js';
 import { Bm25Index, Bm25Scorer, bm25Statistics } from '../retrieve/bm25.js';
 import { readJsonLines } from '../util/jsonl.js';
 import { augmentPairs, type AugmentOptions } from './augment-pairs.js';
@@ -103,46 +104,35 @@ export interface TrainingTuple {
 }
 
 /** The training data and a seeded order of its queries (Fisher-Yates); the generator goes on for later draws. */
-function drawTrainingQueries(seed: number): { corpus: Map<string, string>; tuples: TrainingTuple[]; order: number[]; rng: SeededRandom } {
-  const corpus = new Map(trainingDocuments().map((d) => [d._id, d.text]));
-  const tuples = readGzipLines<TrainingTuple>(join(TRAINING_DATA_DIR, 'train.jsonl.gz'));
+async function drawTrainingQueries(seed: number): Promise<{ corpus: Map<string, string>; tuples: TrainingTuple[]; order: number[]; rng: SeededRandom }> {
+  const corpus = new Map((await trainingDocuments()).map((d) => [d._id, d.text]));
+  const tuples = await readRows<TrainingTuple>(join(TRAINING_DATA_DIR, 'train.jsonl.gz'));
   const rng = new SeededRandom(seed);
-  const order = tuples.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const order = rng.shuffle(tuples.map((_, i) => i));
   return { corpus, tuples, order, rng };
 }
 
 /** Every training document: datasets/reranker-train/corpus/<source>.jsonl.gz, sources in name order. */
-function trainingDocuments(): Array<{ _id: string; text: string }> {
+async function trainingDocuments(): Promise<Array<{ _id: string; text: string }>> {
   const dir = join(TRAINING_DATA_DIR, 'corpus');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.jsonl.gz'))
-    .sort()
-    .flatMap((f) => readGzipLines<{ _id: string; text: string }>(join(dir, f)));
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.jsonl.gz')).sort();
+  return (await Promise.all(files.map((f) => readRows<{ _id: string; text: string }>(join(dir, f))))).flat();
 }
 
-function readGzipLines<T>(file: string): T[] {
-  return gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+async function readRows<T>(file: string): Promise<T[]> {
+  return (await readJsonLines(file, 'training data')).map(({ value }) => value as unknown as T);
 }
 
 /** The teacher: BM25 and USE Lite cosine, z-scored within the query's documents and averaged, as a probability. */
 function teacherProbabilities(tuple: TrainingTuple): number[] {
-  const z = (xs: number[]) => {
-    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length) || 1;
-    return xs.map((x) => (x - m) / sd);
-  };
-  const bm25 = z(tuple.bm25);
-  const cosine = z(tuple.cosine);
-  return bm25.map((b, i) => 1 / (1 + Math.exp(-(b + cosine[i]))));
+  const bm25 = standardize(tuple.bm25);
+  const cosine = standardize(tuple.cosine);
+  return Array.from(bm25, (b, i) => sigmoid(b + cosine[i]));
 }
 
 /** Labelled pairs of the recipe, in a seeded order. */
 export async function crossEncoderPairs(recipe: CrossEncoderRecipe): Promise<LabelledPair[]> {
-  const { corpus, tuples, order, rng } = drawTrainingQueries(recipe.seed);
+  const { corpus, tuples, order, rng } = await drawTrainingQueries(recipe.seed);
   const pairs: LabelledPair[] = [];
   const w = recipe.teacherWeight;
   for (const index of order.slice(0, recipe.queries)) {
@@ -161,11 +151,7 @@ export async function crossEncoderPairs(recipe: CrossEncoderRecipe): Promise<Lab
     });
     pairs.push(...augmentPairs(hand, HAND_WRITTEN_AUGMENT));
   }
-  for (let i = pairs.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [pairs[i], pairs[j]] = [pairs[j], pairs[i]];
-  }
-  return pairs;
+  return rng.shuffle(pairs);
 }
 
 /** Trains a cross-encoder with a recipe into `outputDir` (a full model folder, fp32). */
@@ -204,8 +190,8 @@ export const ENCODER_RECIPE: EncoderRecipe = {
 };
 
 /** (query, positive) pairs of the recipe, in a seeded order. */
-export function realTextPositivePairs(recipe: Pick<EncoderRecipe, 'queries' | 'seed'>): PositivePair[] {
-  const { corpus, tuples, order } = drawTrainingQueries(recipe.seed);
+export async function realTextPositivePairs(recipe: Pick<EncoderRecipe, 'queries' | 'seed'>): Promise<PositivePair[]> {
+  const { corpus, tuples, order } = await drawTrainingQueries(recipe.seed);
   return order.slice(0, recipe.queries).map((i) => ({ query: tuples[i].query, positive: corpus.get(tuples[i].positive)! }));
 }
 
@@ -216,7 +202,7 @@ export async function trainRealTextEncoder(recipe: EncoderRecipe, outputDir: str
     base,
     target: 'bi-encoder',
     loss: new MultipleNegativesRankingLoss(),
-    examples: realTextPositivePairs(recipe),
+    examples: await realTextPositivePairs(recipe),
     config: resolveTrainingConfig({ ...settings, outputDir, threads: options.threads }),
     showProgress: options.showProgress ?? true,
     restart: true,
@@ -273,7 +259,7 @@ export async function buildDefaultModel(
   if (options.trainedEncoder) await cp(options.trainedEncoder, encoderDir, { recursive: true });
   else encoder = await trainRealTextEncoder(recipe.encoder, encoderDir, options);
 
-  const texts = trainingDocuments().map((d) => d.text);
+  const texts = (await trainingDocuments()).map((d) => d.text);
   const full = bm25Statistics(texts, { k1: recipe.bm25.k1, b: recipe.bm25.b });
   const statistics = { ...full, df: Object.fromEntries(Object.entries(full.df).filter(([, n]) => n >= recipe.bm25.minDf)) };
   await writeFile(join(outputDir, 'bm25.json'), JSON.stringify(statistics) + '\n');
@@ -301,7 +287,7 @@ export async function buildDefaultModel(
         const bm25 = scorer.score(q.text, ids.map((id) => text.get(id)!));
         const judged = collection.qrels.get(q.id)!;
         ids.forEach((id, k) => {
-          features.push([bm25[k], cosine(queryVectors[qi], vectors.get(id)!)]);
+          features.push([bm25[k], cosineSimilarity(queryVectors[qi], vectors.get(id)!)]);
           labels.push((judged.get(id) ?? 0) > 0 ? 1 : 0);
         });
       });
@@ -329,14 +315,4 @@ export async function buildDefaultModel(
     combination: { bias: fit.bias, weights: { bm25: fit.weights[0], encoder: fit.weights[1] }, rows: labels.length, positives },
     seconds: (performance.now() - started) / 1000,
   };
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb || 1);
 }
