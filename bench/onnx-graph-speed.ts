@@ -7,8 +7,8 @@
 import * as ort from 'onnxruntime-node';
 import type { BertConfig } from '../src/models/config.js';
 import { initBertWeights } from '../src/models/init-weights.js';
-import { buildBertOnnx } from '../src/models/onnx/bert-graph.js';
-import type { BertGraphTuning, OnnxDtype } from '../src/models/onnx/bert-graph.js';
+import { buildBertOnnx } from '../src/models/bert/graph.js';
+import type { BertGraphTuning, OnnxDtype } from '../src/models/bert/graph.js';
 
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || 10;

@@ -14,7 +14,7 @@ import { fuseScores } from '../src/rank/fusion.js';
 import { loadSentenceEncoder } from '../src/models/load-encoder.js';
 import { loadRanker } from '../src/rank/load-ranker.js';
 import { adapt } from '../src/train/adapt.js';
-import { relativeChange } from '../src/cli/format.js';
+import { relativeChange } from '../src/present/relative-change.js';
 import { report, type BenchRow } from './report.js';
 
 const ROOT = join(import.meta.dirname, '..', 'datasets', 'beir');

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { table } from '../src/cli/format.js';
+import { table } from '../src/present/table.js';
 import { createFixtureModel, MINILM_L6_SHAPE } from '../src/models/fixture.js';
 
 export interface BenchRow {
@@ -13,12 +13,17 @@ export interface BenchRow {
 export async function report(name: string, rows: BenchRow[], extra: Record<string, unknown> = {}): Promise<void> {
   const headers = Object.keys(rows[0] ?? {});
   process.stdout.write(`${table(headers, rows.map((r) => headers.map((h) => r[h])))}\n`);
+  process.stdout.write(`wrote ${await writeResult(name, rows, extra)}\n`);
+}
+
+/** Writes `{machine, rows, ...extra}` to bench/results/NAME.json, printing nothing; returns the file's path. */
+export async function writeResult(name: string, rows: BenchRow[], extra: Record<string, unknown> = {}): Promise<string> {
   const dir = join(import.meta.dirname, 'results');
   await mkdir(dir, { recursive: true });
   const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, date: new Date().toISOString() };
   const path = join(dir, `${name}.json`);
   await writeFile(path, JSON.stringify({ machine, rows, ...extra }, null, 2) + '\n');
-  process.stdout.write(`wrote ${path}\n`);
+  return path;
 }
 
 export { percentile } from '../src/eval/latency.js';

@@ -5,7 +5,7 @@
 import { basename, dirname } from 'node:path';
 import { AutoModelForSequenceClassification, AutoTokenizer, env } from '@huggingface/transformers';
 import { MINILM_L6_SHAPE } from '../src/models/fixture.js';
-import type { Encoded } from '../src/models/tokenizer.js';
+import type { Encoded } from '../src/models/tokenizer/index.js';
 import { CrossEncoder } from '../src/rank/cross-encoder.js';
 import { mixedLengthDocuments } from './corpus.js';
 import { benchCrossEncoder, percentile, report, timeRuns } from './report.js';

@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { readBeirCollection } from '../src/eval/beir-collection.js';
 import { evaluateBeir } from '../src/eval/beir.js';
-import { relativeChange } from '../src/cli/format.js';
+import { relativeChange } from '../src/present/relative-change.js';
 import { loadRanker } from '../src/rank/load-ranker.js';
 import type { Ranker } from '../src/rank/results.js';
 import {

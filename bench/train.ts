@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { fixtureConfig, MINILM_L6_SHAPE } from '../src/models/fixture.js';
 import { initBertWeights } from '../src/models/init-weights.js';
 import { SeededRandom } from '../src/models/random.js';
-import type { PaddedBatch } from '../src/models/tokenizer.js';
+import type { PaddedBatch } from '../src/models/tokenizer/index.js';
 import { engineInfo, TorchBert } from '../src/train/engine.js';
 import { report } from './report.js';
 

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeededRandom } from '../src/models/random.js';
-import { UseLiteEncoder } from '../src/models/use-lite.js';
+import { UseLiteEncoder } from '../src/models/use-lite/tfjs-encoder.js';
 import { convertUseLite } from '../src/models/use-lite/convert.js';
 import { UseLiteOnnxEncoder } from '../src/models/use-lite/encoder.js';
 import { cosineSimilarity } from '../src/models/vectors.js';

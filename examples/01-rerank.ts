@@ -20,6 +20,6 @@ const ranked = await ranker.rank(
 console.log(`Query: ${ranked.query}\nModel: ${ranked.model}\n`);
 for (const r of ranked.results) {
   const mark = data.documents[r.index].relevant ? ' (relevant)' : '';
-  console.log(`#${r.rank} (score ${r.score.toFixed(4)}) [was #${r.index}] ${r.document?.slice(0, 70)}…${mark}`);
+  console.log(`#${r.rank} (score ${r.score.toFixed(4)}) [was #${r.index}] ${r.document.text?.slice(0, 70)}…${mark}`);
 }
-await ranker.dispose?.();
+await ranker.dispose();

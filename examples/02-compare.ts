@@ -33,4 +33,4 @@ for (const m of comparison.models) {
 for (const a of comparison.agreement) {
   console.log(`${a.a} vs ${a.b}: Kendall tau ${a.kendallTau.toFixed(3)}, top-3 overlap ${a.topOverlap[3]}`);
 }
-for (const r of rankers) await r.dispose?.();
+for (const r of rankers) await r.dispose();

@@ -5,7 +5,7 @@
  * Run: `npx tsx examples/03-distill-mse.ts [--base MODEL] [--teacher MODEL] [--out DIR] [--epochs N]`
  */
 import { join } from 'node:path';
-import { formatPairwiseComparison } from '../src/eval/pairwise.js';
+import { formatPairwiseComparison } from '../src/present/index.js';
 import { CrossEncoder } from '../src/rank/cross-encoder.js';
 import { teacherLogits } from '../src/train/distill.js';
 import { fineTune } from '../src/train/fine-tune.js';

@@ -5,7 +5,7 @@
  * Run: `npx tsx examples/04-finetune-bce.ts [--base MODEL] [--out DIR] [--epochs N]`
  */
 import { join } from 'node:path';
-import { formatPairwiseComparison } from '../src/eval/pairwise.js';
+import { formatPairwiseComparison } from '../src/present/index.js';
 import { fineTune } from '../src/train/fine-tune.js';
 import { BinaryCrossEntropyLoss } from '../src/train/losses/index.js';
 import { resolveTrainingConfig } from '../src/train/training-config.js';

@@ -5,7 +5,7 @@
  * Run: `npx tsx examples/05-semantic-cache.ts [--model MODEL] [--threshold T] [--strategy two-step|scan]`.
  */
 import { DEFAULT_CACHE_THRESHOLD, DEFAULT_ENCODER, loadSentenceEncoder, parseSimulationQueries, simulateCache } from '../src/index.js';
-import { formatSimulation } from '../src/cli/commands/cache.js';
+import { formatSimulation } from '../src/present/index.js';
 import { arg, readLines } from './shared.js';
 
 const queries = parseSimulationQueries(await readLines('cache/queries.jsonl'), 'cache/queries.jsonl');
@@ -16,4 +16,4 @@ const result = await simulateCache(queries, {
   strategy: arg('strategy', 'two-step') as 'two-step' | 'scan',
 });
 console.log(formatSimulation(result));
-await encoder.dispose?.();
+await encoder.dispose();

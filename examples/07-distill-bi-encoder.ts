@@ -6,7 +6,7 @@
  * Run: `npx tsx examples/07-distill-bi-encoder.ts [--teacher MODEL] [--student MODEL] [--out DIR] [--epochs N]`
  */
 import { join } from 'node:path';
-import { formatPairwiseComparison } from '../src/eval/pairwise.js';
+import { formatPairwiseComparison } from '../src/present/index.js';
 import { CrossEncoder } from '../src/rank/cross-encoder.js';
 import { logitToSimilarity, teacherLogits } from '../src/train/distill.js';
 import { fineTune } from '../src/train/fine-tune.js';

@@ -6,12 +6,11 @@
  * Run: `npx tsx examples/08-late-interaction.ts [--reranker MODEL] [--encoder use-lite] [--samples 100]
  *      [--real-requests 40] [--report late-interaction.html]`
  */
-import { formatProfiles } from '../src/cli/commands/profile.js';
-import { formatStorageError, storageError } from '../src/eval/compact-storage-error.js';
-import { compareRankings, formatAgreement } from '../src/eval/late-interaction-agreement.js';
-import { formatRealLoad, profileService, type ProfileOptions } from '../src/eval/latency-profile.js';
-import { writeLatencyReport } from '../src/eval/report-svg.js';
+import { storageError } from '../src/eval/compact-storage-error.js';
+import { compareRankings } from '../src/eval/late-interaction-agreement.js';
+import { profileService, type ProfileOptions } from '../src/eval/latency-profile.js';
 import { DEFAULT_RERANKER, loadLateInteractionEncoder, LateInteractionRanker, loadRanker } from '../src/index.js';
+import { formatAgreement, formatProfiles, formatRealLoad, formatStorageError, writeLatencyReport } from '../src/present/index.js';
 import { arg, readLines } from './shared.js';
 
 const documents = (await readLines('late-interaction/documents.jsonl')).map((l) => l.value.text as string);
@@ -62,4 +61,4 @@ if (report) {
   console.log(`\nwrote ${report}`);
 }
 await late.dispose();
-await cross.dispose?.();
+await cross.dispose();

@@ -1,5 +1,6 @@
 // The library API. The CLI (`rankwise ...`) is a thin layer over these exports.
-export { CrossEncoder, type Activation, type CrossEncoderLoadOptions, type CrossEncoderRankOptions, type PredictOptions } from './rank/cross-encoder.js';
+export { CrossEncoder, type Activation, type CrossEncoderLoadOptions, type CrossEncoderParts, type CrossEncoderRankOptions, type PredictOptions } from './rank/cross-encoder.js';
+export { OnnxScorer, type Scorer } from './rank/scorer.js';
 export { EncoderRanker } from './rank/encoder-ranker.js';
 export { loadRanker, BUILT_IN_MODELS, DEFAULT_RERANKER } from './rank/load-ranker.js';
 export { loadSentenceEncoder, BUILT_IN_ENCODERS, DEFAULT_ENCODER } from './models/load-encoder.js';
@@ -20,18 +21,23 @@ export { writeShippedModel, checkShippedModel, DEFAULT_FIXED_PAIRS, type WriteSh
 export { UseLiteOnnxEncoder } from './models/use-lite/encoder.js';
 export { UseLitePairTokenizer } from './models/use-lite/pair-tokenizer.js';
 export { convertUseLite } from './models/use-lite/convert.js';
-export type { SequenceTokenizer } from './models/tokenizer.js';
+export type { SequenceTokenizer } from './models/tokenizer/index.js';
 export { SearchService, type SearchRequest, type SearchResponse, type SearchHit } from './serve/search-service.js';
 export { RequestBatcher, ScoreBatcher, QueueFullError } from './serve/batcher.js';
-export { rankByScores, type RankedResult, type RankedResults, type Ranker, type RankOptions } from './rank/results.js';
+export { rankByScores, resultsInOrder, topResults, resultById, type RankedResult, type RankedResults, type ResultDocument, type Ranker, type RankOptions } from './rank/results.js';
+export { toDocuments, type Document, type DocumentInput, type ScoredDocument } from './documents.js';
+export type { DisposableResource } from './util/disposable.js';
 export { BiEncoder, type EncodeOptions, type EncodeTokensOptions, type Pooling, type TokenEmbeddings } from './models/bi-encoder.js';
-export { UseLiteEncoder } from './models/use-lite.js';
+export { UseLiteEncoder } from './models/use-lite/tfjs-encoder.js';
 export type { SentenceEncoder } from './models/sentence-encoder.js';
-export { PairTokenizer, type Encoded, type PaddedBatch } from './models/tokenizer.js';
-export { resolveModel, ONNX_FILES, type ModelDtype, type ModelFolder, type ResolveModelOptions } from './models/model-folder.js';
+export { PairTokenizer, type Encoded, type PaddedBatch } from './models/tokenizer/index.js';
+export { resolveModel, locateModel, ONNX_FILES, type LocatedModel, type ModelDtype, type ModelFolder, type ResolveModelOptions } from './models/model-folder.js';
+export { familyFor, knownModelTypes, MODEL_FAMILIES } from './models/families.js';
+export type { FamilyConfig, ModelFamily, TokenSentenceEncoder, TorchLayout } from './models/family.js';
+export { builtInModel, BUILT_IN_MODEL_NAMES, type BuiltInModel } from './models/built-in-model.js';
 export { defaultCacheDir, hubCacheFolder, type HubOptions } from './models/hub.js';
 export { createFixtureModel, fixtureConfig, MINILM_L6_SHAPE, type FixtureKind, type FixtureOptions } from './models/fixture.js';
-export { buildBertOnnx, writeBertOnnx, type BertOnnxOptions, type OnnxDtype } from './models/onnx/bert-graph.js';
+export { buildBertOnnx, writeBertOnnx, type BertOnnxOptions, type OnnxDtype } from './models/bert/graph.js';
 export { parseSafetensors, readSafetensorsFile, serializeSafetensors, writeSafetensorsFile, numberToFloat16, float16ToNumber, type SafetensorsWriteDtype } from './models/safetensors.js';
 export { initBertWeights } from './models/init-weights.js';
 export type { BertConfig, ModelHead } from './models/config.js';
@@ -39,9 +45,25 @@ export type { Float32Tensor, TensorMap } from './models/tensors.js';
 export { cosineSimilarity, dot, l2normalize } from './models/vectors.js';
 export { kendallTau, rankingFromScores, topKOverlap } from './eval/agreement.js';
 export { compareRankers, type Comparison, type CompareOptions } from './eval/compare.js';
-export { evaluatePairwise, comparePairwise, formatPairwiseReport, formatPairwiseComparison, parsePairwiseCase, type PairwiseCase, type PairwiseResult } from './eval/pairwise.js';
+export { evaluatePairwise, comparePairwise, parsePairwiseCase, type PairwiseCase, type PairwiseResult } from './eval/pairwise.js';
 export { ndcgAtK, mrrAtK, averagePrecision, meanAveragePrecision, recallAtK, precisionAtK } from './eval/ir-metrics.js';
-export { evaluateReranking, formatRerankReport, metricsByName } from './eval/rerank-evaluator.js';
+export { evaluateReranking, metricsByName } from './eval/rerank-evaluator.js';
+export {
+  formatAgreement,
+  formatPairwiseComparison,
+  formatPairwiseReport,
+  formatPercentileRows,
+  formatProfiles,
+  formatQueueLevels,
+  formatRanking,
+  formatRealLoad,
+  formatRerankReport,
+  formatSimulation,
+  formatStorageError,
+  funnelTable,
+  describeLlm,
+  table,
+} from './present/index.js';
 export { TorchBert, evaluateLoss, engineInfo, type TrainRequest, type OptimizerOptions, type StepResult } from './train/engine.js';
 export {
   BinaryCrossEntropyLoss,
@@ -49,7 +71,12 @@ export {
   MarginMSELoss,
   CosineSimilarityLoss,
   MultipleNegativesRankingLoss,
+  createLoss,
+  describeLosses,
+  lossNames,
   type Loss,
+  type LossDescription,
+  type LossName,
   type LossTarget,
 } from './train/losses/index.js';
 export { train, type TrainOptions, type TrainResult, type Evaluation } from './train/trainer.js';
@@ -70,7 +97,7 @@ export { buildRankingPrompt, sanitizeForPrompt, type RankingPrompt } from './ran
 export { parseRankingAnswer, validateRanking, type RankingRepairs, type ValidatedRanking } from './rank/llm/ranking-answer.js';
 export { slidingWindows, rankWithSlidingWindow, type Window } from './rank/llm/sliding-window.js';
 export { Retrier, backoffDelay, type RetryOptions } from './rank/llm/retry.js';
-export { Funnel, funnelTable, describeLlm, type FunnelResult, type StageReport, type FunnelRunOptions } from './pipeline/funnel.js';
+export { Funnel, type FunnelResult, type StageReport, type FunnelRunOptions } from './pipeline/funnel.js';
 export { RetrieverStage, type RetrieverStageOptions } from './pipeline/retriever-stage.js';
 export { RankerStage, type RankerStageOptions } from './pipeline/ranker-stage.js';
 export type { Candidate, FunnelStage, StageRun } from './pipeline/stage.js';
@@ -92,13 +119,14 @@ export { ColBertEncoder, readColBertSettings, type ColBertSettings } from './ran
 export { createFixtureColBert, type ColBertFixtureOptions } from './rank/late-interaction/colbert-fixture.js';
 export { LateInteractionRanker } from './rank/late-interaction/ranker.js';
 export { loadRankerOrLateInteraction } from './rank/late-interaction/load.js';
-export { percentile, summarizeLatencies, collectServiceTimes, formatPercentileRows, type LatencySummary } from './eval/latency.js';
-export { simulateQueue, simulateLevels, theoreticalMeanWaitMs, parseServiceTimes, formatQueueLevels, type QueueLevelResult, type ArrivalProcess } from './eval/queue-simulation.js';
+export { LATE_INTERACTION_PREFIX } from './rank/load-ranker.js';
+export { percentile, summarizeLatencies, collectServiceTimes, type LatencySummary } from './eval/latency.js';
+export { simulateQueue, simulateLevels, theoreticalMeanWaitMs, parseServiceTimes, type QueueLevelResult, type ArrivalProcess } from './eval/queue-simulation.js';
 export { runLoadTest, type LoadTestResult } from './eval/load-test.js';
-export { profileService, formatRealLoad, type ServiceProfile, type ProfileOptions } from './eval/latency-profile.js';
-export { latencyReportHtml, writeLatencyReport, type LatencyReport } from './eval/report-svg.js';
-export { compareRankings, agreementOfScores, formatAgreement, type AgreementReport } from './eval/late-interaction-agreement.js';
-export { storageError, storageErrorOfTokens, formatStorageError, type StorageError } from './eval/compact-storage-error.js';
+export { profileService, type ServiceProfile, type ProfileOptions } from './eval/latency-profile.js';
+export { latencyReportHtml, writeLatencyReport, type LatencyReport } from './present/latency-report-svg.js';
+export { compareRankings, agreementOfScores, type AgreementReport } from './eval/late-interaction-agreement.js';
+export { storageError, storageErrorOfTokens, type StorageError } from './eval/compact-storage-error.js';
 export {
   SemanticCache,
   DEFAULT_CACHE_THRESHOLD,

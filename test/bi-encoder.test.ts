@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { BiEncoder } from '../src/models/bi-encoder.js';
 import { createSession, int64Tensor } from '../src/models/session.js';
-import { PairTokenizer } from '../src/models/tokenizer.js';
+import { PairTokenizer } from '../src/models/tokenizer/index.js';
 import { EncoderRanker } from '../src/rank/encoder-ranker.js';
 import { fixtureModel } from './helpers/fixtures.js';
 

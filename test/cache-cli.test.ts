@@ -94,7 +94,7 @@ describe('rankwise cache', { timeout: 300_000 }, () => {
     await store.addCounters({ hits: 3, misses: 1, stores: 1 });
     await store.close();
     const stats = JSON.parse(await ok('cache', 'stats', '--db', db, '--json'));
-    assert.deepEqual(stats, { entries: 1, hits: 3, misses: 1, stores: 1, evictions: 0, expirations: 0, invalidations: 0, hit_rate: 0.75, encoder: 'use-lite' });
+    assert.deepEqual(stats, { entries: 1, hits: 3, misses: 1, stores: 1, evictions: 0, expirations: 0, invalidations: 0, stale: 0, hit_rate: 0.75, encoder: 'use-lite' });
   });
 
   it('stats on a mistyped --db path names it and creates nothing', async () => {

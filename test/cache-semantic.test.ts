@@ -130,6 +130,22 @@ describe('semantic cache lookups', { timeout: 120_000 }, () => {
     await cache.close();
   });
 
+  it('a match the caller rejects as stale is no hit: counted as stale and as a miss, and a fresh match still answers', async () => {
+    const cache = await SemanticCache.open({ encoder, store: await SqliteCacheStore.open(':memory:') });
+    await cache.store('How do I reset my password?', { answer: 'old', version: 1 });
+    const current = (value: { version: number }) => value.version === 2;
+    const stale = await cache.lookup<{ answer: string; version: number }>('How can I reset my password?', { accept: current });
+    assert.deepEqual([stale.hit, stale.value], [false, undefined]);
+    assert.deepEqual(await cache.stats(), { ...(await cache.stats()), hits: 0, misses: 1, stale: 1, hitRate: 0 });
+    // The same query stored again (same key) on the new version replaces the stale answer.
+    await cache.store('How do I reset my password?', { answer: 'new', version: 2 });
+    const fresh = await cache.lookup<{ answer: string; version: number }>('How can I reset my password?', { accept: current });
+    assert.deepEqual([fresh.hit, fresh.value?.answer], [true, 'new']);
+    const stats = await cache.stats();
+    assert.deepEqual([stats.hits, stats.misses, stats.stale, stats.hitRate], [1, 1, 1, 0.5]);
+    await cache.close();
+  });
+
   it('checks its options', async () => {
     const store = await SqliteCacheStore.open(':memory:');
     await assert.rejects(SemanticCache.open({ encoder, store, threshold: Number.NaN }), /threshold: expected a number, got NaN/);

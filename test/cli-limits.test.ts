@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -115,5 +115,33 @@ describe('docs files are streamed and added in batches', { timeout: 300_000 }, (
     assert.equal(out.code, 1);
     assert.match(out.stderr, /docs\.jsonl:2501: "text": expected a non-empty string, got ""/);
     assert.deepEqual(await readdir(dir), ['docs.jsonl'], 'no index folder was created');
+  });
+});
+
+describe('rerank --docs is streamed and held to a limit', { timeout: 120_000 }, () => {
+  it('readDocuments stops reading at the limit instead of reading the whole file, and names file and limit', async () => {
+    const dir = await scratchDir();
+    for (const name of ['many.txt', 'many.jsonl']) {
+      const path = join(dir, name);
+      const line = (i: number) => (name.endsWith('.txt') ? `document ${i} ${'x'.repeat(200)}` : JSON.stringify({ id: `d${i}`, text: `document ${i} ${'x'.repeat(200)}` }));
+      await writeFile(path, Array.from({ length: 40_000 }, (_, i) => line(i)).join('\n'));
+      let read = 0;
+      await assert.rejects(
+        readDocuments(path, { maxDocuments: 100, onBytes: (bytes) => (read = bytes) }),
+        new RegExp(`--docs ${path.replaceAll('.', '\\.')}: more than 100 documents; .*raise --max-docs`),
+      );
+      const size = (await stat(path)).size;
+      assert.ok(read > 0 && read < size / 4, `${name}: read ${read} of ${size} bytes before stopping`);
+      assert.equal((await readDocuments(path, { maxDocuments: 40_000 })).length, 40_000);
+    }
+  });
+
+  it('rankwise rerank --max-docs: a larger file exits 1 before a model loads', async () => {
+    const dir = await scratchDir();
+    const docs = join(dir, 'docs.txt');
+    await writeFile(docs, 'one\ntwo\nthree\nfour\n');
+    const out = await rankwise('rerank', '--model', join(dir, 'no-such-model'), '--query', 'q', '--docs', docs, '--max-docs', '3');
+    assert.equal(out.code, 1, out.stdout);
+    assert.match(out.stderr, /--docs .*docs\.txt: more than 3 documents/);
   });
 });

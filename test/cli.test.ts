@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { PairTokenizer } from '../src/models/tokenizer.js';
+import { PairTokenizer } from '../src/models/tokenizer/index.js';
 import { ok, rankwise, ROOT, run } from './helpers/cli.js';
 import { fixtureModel, scratchDir } from './helpers/fixtures.js';
 

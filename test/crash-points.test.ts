@@ -9,73 +9,17 @@
  * The "after" state is computed by running the same write, without a fault, in this process on a copy of the store.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { SqliteCacheStore } from '../src/cache/sqlite-store.js';
 import { TOKEN_INDEX_LOCK, TokenIndex } from '../src/rank/late-interaction/token-index.js';
-import { FAULT_ENV, SQLITE_CACHE_FAULT_POINTS, TOKEN_INDEX_FAULT_POINTS, type FaultPointName } from '../src/util/fault.js';
+import { SQLITE_CACHE_FAULT_POINTS, TOKEN_INDEX_FAULT_POINTS } from '../src/util/fault.js';
 import { SeededRandom } from '../src/models/random.js';
-import { ROOT } from './helpers/cli.js';
+import { assertInterrupted, operationModule, runChild, runInProcess, src } from './helpers/crash-child.js';
 import { scratchDir } from './helpers/fixtures.js';
-
-const src = (path: string) => JSON.stringify(pathToFileURL(join(ROOT, 'src', path)).href);
-
-/** Writes `source` (a module exporting `run(target)`) to a file; returns its path. */
-async function operationModule(name: string, source: string): Promise<string> {
-  const file = join(await scratchDir(), `${name}.mts`);
-  await writeFile(file, source);
-  return file;
-}
-
-let runnerFile: Promise<string> | undefined;
-/** A child that imports the operation module and runs it on the target; prints "done" when the write returned. */
-function runner(): Promise<string> {
-  runnerFile ??= operationModule(
-    'runner',
-    `import { pathToFileURL } from 'node:url';
-const [operation, target] = process.argv.slice(2);
-const { run } = await import(pathToFileURL(operation).href);
-await run(target);
-process.stdout.write('done\\n');
-`,
-  );
-  return runnerFile;
-}
-
-interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function runChild(operation: string, target: string, fault: string | undefined): Promise<ChildResult> {
-  const env = { ...process.env };
-  delete env[FAULT_ENV];
-  if (fault !== undefined) env[FAULT_ENV] = fault;
-  const child = spawn(process.execPath, ['--import', 'tsx', await runner(), operation, target], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
-  return { code, signal, stdout, stderr };
-}
-
-/** The child stopped at the point: killed by SIGKILL before the write returned. */
-function assertInterrupted(result: ChildResult, point: string): void {
-  assert.equal(result.signal, 'SIGKILL', `the writer must die by SIGKILL at ${point}; exit code ${result.code}, stderr: ${result.stderr}`);
-  assert.ok(!result.stdout.includes('done'), `the write returned before ${point}`);
-}
-
-async function runInProcess(operation: string, target: string): Promise<void> {
-  const { run } = (await import(pathToFileURL(operation).href)) as { run(target: string): Promise<void> };
-  await run(target);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // SQLite cache store

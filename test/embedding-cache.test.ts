@@ -6,7 +6,7 @@ import type { SentenceEncoder } from '../src/models/sentence-encoder.js';
 
 describe('EmbeddingCache over the real USE Lite encoder', { timeout: 60_000 }, async () => {
   const useLite = await loadSentenceEncoder('use-lite');
-  after(() => useLite.dispose?.());
+  after(() => useLite.dispose());
   // Counts what reaches the encoder; the vectors themselves come from USE Lite.
   let encoded: string[] = [];
   const counting: SentenceEncoder = {
@@ -16,6 +16,8 @@ describe('EmbeddingCache over the real USE Lite encoder', { timeout: 60_000 }, a
       encoded.push(...texts);
       return useLite.encode(texts, options);
     },
+    dispose: async () => {},
+    [Symbol.asyncDispose]: async () => {},
   };
 
   test('vectors equal a direct encoding; a text is encoded once while cached', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { PaddedBatch } from '../src/models/tokenizer.js';
+import type { PaddedBatch } from '../src/models/tokenizer/index.js';
 import type { TensorMap } from '../src/models/tensors.js';
 import { UseLiteOnnxEncoder } from '../src/models/use-lite/encoder.js';
 import { buildUseLiteOnnx, USE_LITE_CONFIG } from '../src/models/use-lite/graph.js';

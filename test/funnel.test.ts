@@ -4,12 +4,15 @@ import { after, before, describe, test } from 'node:test';
 import { loadSentenceEncoder } from '../src/models/load-encoder.js';
 import type { SentenceEncoder } from '../src/models/sentence-encoder.js';
 import { buildFunnel, type FunnelSetup } from '../src/pipeline/build-funnel.js';
-import { Funnel, funnelTable, type FunnelResult } from '../src/pipeline/funnel.js';
+import { Funnel, type FunnelResult } from '../src/pipeline/funnel.js';
+import { funnelTable } from '../src/present/funnel-table.js';
 import { RankerStage } from '../src/pipeline/ranker-stage.js';
 import { RetrieverStage } from '../src/pipeline/retriever-stage.js';
 import { parseStageSpecs } from '../src/pipeline/stage-spec.js';
 import { countTiers } from '../src/pipeline/tiers.js';
+import type { DocumentInput } from '../src/documents.js';
 import { EncoderRanker } from '../src/rank/encoder-ranker.js';
+import { checkRankInput, resultsInOrder, type RankedResults, type Ranker, type RankOptions } from '../src/rank/results.js';
 import { OpenAICompatibleProvider } from '../src/rank/llm/openai-compatible.js';
 import { readCorpus } from '../src/retrieve/corpus.js';
 import type { IndexedDocument } from '../src/retrieve/retriever.js';
@@ -131,10 +134,16 @@ describe('funnel over the 50-document router corpus', { timeout: 300_000 }, () =
 });
 
 /** The identity ranking: for checks that are about the funnel's bookkeeping, not about any model. */
-class KeepOrder {
+class KeepOrder implements Ranker {
   readonly name = 'keep-order';
-  async rank(query: string, documents: readonly string[], options: { topK?: number } = {}) {
-    const results = documents.map((document, index) => ({ index, rank: index + 1, score: -index, document }));
-    return { query, model: this.name, results: results.slice(0, options.topK) };
+  async rank(query: string, documents: readonly DocumentInput[], options: RankOptions = {}): Promise<RankedResults> {
+    const checked = checkRankInput(query, documents, options);
+    return resultsInOrder(query, checked, checked.map((_, index) => index), (index) => -index, this.name, options);
+  }
+
+  async dispose(): Promise<void> {}
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 }

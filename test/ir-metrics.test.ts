@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { averagePrecision, meanAveragePrecision, mrrAtK, ndcgAtK, precisionAtK, recallAtK } from '../src/eval/ir-metrics.js';
-import { evaluateReranking, formatRerankReport, metricsByName, parseRerankQuery, type RerankQuery } from '../src/eval/rerank-evaluator.js';
+import { evaluateReranking, metricsByName, parseRerankQuery, type RerankQuery } from '../src/eval/rerank-evaluator.js';
+import { formatRerankReport } from '../src/present/rerank-report.js';
 import { CrossEncoder } from '../src/rank/cross-encoder.js';
 import { fixtureModel } from './helpers/fixtures.js';
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { collectServiceTimes, summarizeLatencies } from '../src/eval/latency.js';
 import { runLoadTest } from '../src/eval/load-test.js';
 import { simulateLevels } from '../src/eval/queue-simulation.js';
-import { latencyReportHtml, writeLatencyReport } from '../src/eval/report-svg.js';
+import { latencyReportHtml, writeLatencyReport } from '../src/present/latency-report-svg.js';
 import { ok, rankwise } from './helpers/cli.js';
 import { fixtureModel, scratchDir } from './helpers/fixtures.js';
 

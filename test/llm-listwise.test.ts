@@ -30,6 +30,12 @@ class ByNumberProvider implements ChatProvider {
     const ranking = values.map((v, i) => ({ v, n: i + 1 })).sort((a, b) => b.v - a.v).map((x) => x.n);
     return JSON.stringify({ ranking });
   }
+
+  async dispose(): Promise<void> {}
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
 }
 
 /** Answers with a fixed text, or fails a set number of times first. */
@@ -45,6 +51,12 @@ class ScriptedProvider implements ChatProvider {
     this.calls++;
     if (this.calls <= this.failFirst) throw this.failure();
     return this.answer;
+  }
+
+  async dispose(): Promise<void> {}
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 }
 
@@ -169,6 +181,17 @@ describe('LlmListwiseRanker', { timeout: 300_000 }, () => {
     assert.deepEqual(result.llm.windows[0].repairs, { invalid: [9], duplicates: [1], missing: [0, 2] });
     assert.equal(result.llm.windows[0].outcome, 'repaired');
     assert.equal(result.llm.repairedWindows, 1);
+  });
+
+  test('documents with ids and metadata come back with the order the model chose; topK and returnDocuments apply', async () => {
+    const documents = [5, 9, 1, 7].map((n) => ({ id: `doc-${n}`, text: String(n), metadata: { n } }));
+    const ranker = new LlmListwiseRanker(new ByNumberProvider(), { retries: 0 });
+    const result = await ranker.rank('highest number', documents);
+    assert.deepEqual(result.results.map((r) => r.document), [documents[1], documents[3], documents[0], documents[2]]);
+    assert.deepEqual(result.results.map((r) => r.index), [1, 3, 0, 2]);
+    const top = await ranker.rank('highest number', documents, { topK: 2, returnDocuments: false });
+    assert.deepEqual(top.results.map((r) => r.document), [{ id: 'doc-9', metadata: { n: 9 } }, { id: 'doc-7', metadata: { n: 7 } }]);
+    await assert.rejects(ranker.rank('q', [documents[0], documents[0]]), /documents\[1\]\.id: "doc-5" is also the id of documents\[0\]/);
   });
 
   test('retries failed calls, then succeeds', async () => {

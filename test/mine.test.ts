@@ -344,7 +344,7 @@ describe('mineHardNegatives and rankwise mine', { timeout: 120_000 }, () => {
     const scored = await mine([BIKE], { scorer, numNegatives: 5, outputScores: true });
     assert.equal(scored.stats.scoredBy, 'use-lite');
     const ranked = await scorer.rank(BIKE.query, [CORPUS[0].text, ...['bike-valve', 'jeans-patch', 'hose-tube', 'bike-chain', 'bike-brake'].map((id) => CORPUS.find((d) => d.id === id)!.text)]);
-    const byText = new Map(ranked.results.map((r) => [r.document!, r.score]));
+    const byText = new Map(ranked.results.map((r) => [r.document.text!, r.score]));
     const negs = triplets(scored.records);
     assert.deepEqual(negs.map((t) => t.scores), negs.map((t) => [byText.get(t.positive), byText.get(t.negative)]));
     assert.deepEqual(negs.map((t) => t.scores![1]), negs.map((t) => t.scores![1]).sort((a, b) => b - a), 'hardest by the scorer first');

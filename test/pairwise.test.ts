@@ -3,12 +3,11 @@ import { after, before, test } from 'node:test';
 import {
   comparePairwise,
   evaluatePairwise,
-  formatPairwiseComparison,
-  formatPairwiseReport,
   type PairwiseCase,
   type PairwiseCaseResult,
   type PairwiseResult,
 } from '../src/eval/pairwise.js';
+import { formatPairwiseComparison, formatPairwiseReport } from '../src/present/pairwise-report.js';
 import { CrossEncoder } from '../src/rank/cross-encoder.js';
 import { fixtureModel } from './helpers/fixtures.js';
 

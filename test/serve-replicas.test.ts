@@ -80,7 +80,7 @@ http {
     listen 127.0.0.1:${nginxPort};
     location / {
       proxy_pass http://rankwise;
-      proxy_next_upstream error timeout;
+      proxy_next_upstream error timeout http_503 non_idempotent;
       add_header X-Upstream $upstream_addr always;
     }
   }

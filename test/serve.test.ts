@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { BiEncoder } from '../src/models/bi-encoder.js';
-import type { Encoded, PairTokenizer } from '../src/models/tokenizer.js';
+import type { Encoded, PairTokenizer } from '../src/models/tokenizer/index.js';
 import { CrossEncoder } from '../src/rank/cross-encoder.js';
 import { QueueFullError, ScoreBatcher } from '../src/serve/batcher.js';
 import { createServer, type RunningServer, type ServeOptions } from '../src/serve/server.js';
@@ -209,7 +209,7 @@ test('bad requests get clear errors naming the field, and the server keeps servi
   await expectError(await call(main, '/v2/rerank', { query: ' \n\t', documents: DOCS }), 400, 'query');
   await expectError(await call(main, '/rerank', { query: QUERY, texts: [null] }), 400, 'texts[0]');
   await expectError(await call(main, '/nowhere', {}), 404);
-  await expectError(await call(main, '/v2/rerank', undefined, { body: 'hi', headers: { 'content-type': 'text/plain' } }), 400, 'body');
+  await expectError(await call(main, '/v2/rerank', undefined, { body: 'hi', headers: { 'content-type': 'text/plain' } }), 415, 'body');
   await expectError(await call(main, '/v2/rerank', undefined, { body: '<q/>', headers: { 'content-type': 'application/xml' } }), 415, 'body');
 
   // Unicode oddities are text like any other: lone surrogates, NUL, zero-width and direction marks, combining marks.

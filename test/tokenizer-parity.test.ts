@@ -10,7 +10,7 @@ import {
   bertUncasedVocab,
   writeBertUncasedTokenizerFiles,
 } from '../src/models/bert-vocab.js';
-import { bertNormalize, pairBudget, pairFromIds, PairTokenizer, type Encoded } from '../src/models/tokenizer.js';
+import { bertNormalize, pairBudget, pairFromIds, PairTokenizer, type Encoded } from '../src/models/tokenizer/index.js';
 import { handWrittenPairCases, randomPairCases, randomText, seededRandom, TRICKY_TEXTS, type PairCase } from './helpers/pair-cases.js';
 
 const ONLY_SECOND = 'OnlySecond' as unknown as TruncationStrategy;

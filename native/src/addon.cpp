@@ -515,6 +515,15 @@ Napi::Value EvaluateLoss(const Napi::CallbackInfo& info) {
   });
 }
 
+/** The loss ids the addon accepts, for the test that holds the TS registry and this table together. */
+Napi::Value LossNames(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const auto names = lossNames();
+  auto out = Napi::Array::New(env, names.size());
+  for (size_t i = 0; i < names.size(); i++) out.Set(static_cast<uint32_t>(i), names[i]);
+  return out;
+}
+
 Napi::Value EngineInfo(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto out = Napi::Object::New(env);
@@ -537,6 +546,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("TorchBertNative", Model::Define(env));
   exports.Set("evaluateLoss", Napi::Function::New(env, EvaluateLoss));
   exports.Set("engineInfo", Napi::Function::New(env, EngineInfo));
+  exports.Set("lossNames", Napi::Function::New(env, LossNames));
   return exports;
 }
 

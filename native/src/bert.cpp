@@ -84,29 +84,6 @@ std::string shapeString(at::IntArrayRef shape) {
 
 const char* kCheckpointFormat = "rankwise-torch-checkpoint-1";
 
-}  // namespace
-
-LossKind parseLossKind(const std::string& name) {
-  if (name == "bce") return LossKind::Bce;
-  if (name == "mse") return LossKind::Mse;
-  if (name == "margin-mse") return LossKind::MarginMse;
-  if (name == "cosine") return LossKind::Cosine;
-  if (name == "mnrl") return LossKind::Mnrl;
-  throw std::invalid_argument("loss: expected bce, mse, margin-mse, cosine or mnrl, got \"" + name + "\"");
-}
-
-const char* lossName(LossKind kind) {
-  switch (kind) {
-    case LossKind::Bce: return "bce";
-    case LossKind::Mse: return "mse";
-    case LossKind::MarginMse: return "margin-mse";
-    case LossKind::Cosine: return "cosine";
-    case LossKind::Mnrl: return "mnrl";
-  }
-  return "?";
-}
-
-namespace {
 
 /** OpenBLAS's thread controls when libtorch's BLAS is a pthreads OpenBLAS (Debian's libopenblas0-pthread). */
 struct PthreadOpenblas {

@@ -6,6 +6,8 @@
 #include <ATen/ATen.h>
 #include <ATen/core/Generator.h>
 
+#include "losses.h"
+
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -44,11 +46,6 @@ struct Batch {
   int64_t batchSize = 0;
   int64_t sequenceLength = 0;
 };
-
-enum class LossKind { Bce, Mse, MarginMse, Cosine, Mnrl };
-
-LossKind parseLossKind(const std::string& name);
-const char* lossName(LossKind kind);
 
 /** A training request: `batches` are [batch] for bce/mse, [positives, negatives] / [a, b] / [anchors, positives]. */
 struct Request {

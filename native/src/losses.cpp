@@ -1,6 +1,35 @@
 #include "losses.h"
 
+#include <stdexcept>
+
 namespace rankwise {
+
+const LossId kLossIds[] = {
+    {LossKind::Bce, "bce"}, {LossKind::Mse, "mse"}, {LossKind::MarginMse, "margin-mse"}, {LossKind::Cosine, "cosine"}, {LossKind::Mnrl, "mnrl"},
+};
+const size_t kLossCount = sizeof(kLossIds) / sizeof(kLossIds[0]);
+
+LossKind parseLossKind(const std::string& name) {
+  for (size_t i = 0; i < kLossCount; i++) {
+    if (name == kLossIds[i].name) return kLossIds[i].kind;
+  }
+  std::string expected;
+  for (size_t i = 0; i < kLossCount; i++) expected += (i ? ", " : "") + std::string(kLossIds[i].name);
+  throw std::invalid_argument("loss: expected one of " + expected + ", got \"" + name + "\"");
+}
+
+const char* lossName(LossKind kind) {
+  for (size_t i = 0; i < kLossCount; i++) {
+    if (kLossIds[i].kind == kind) return kLossIds[i].name;
+  }
+  return "?";
+}
+
+std::vector<std::string> lossNames() {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < kLossCount; i++) names.emplace_back(kLossIds[i].name);
+  return names;
+}
 
 at::Tensor bceLoss(const at::Tensor& scores, const at::Tensor& labels) {
   return at::binary_cross_entropy_with_logits(scores, labels);

@@ -4,7 +4,24 @@
 
 #include <ATen/ATen.h>
 
+#include <string>
+#include <vector>
+
 namespace rankwise {
+
+enum class LossKind { Bce, Mse, MarginMse, Cosine, Mnrl };
+
+/** The loss ids the TS layer sends (src/train/losses/registry.ts); a test asserts both tables hold the same names. */
+struct LossId {
+  LossKind kind;
+  const char* name;
+};
+extern const LossId kLossIds[];
+extern const size_t kLossCount;
+
+LossKind parseLossKind(const std::string& name);
+const char* lossName(LossKind kind);
+std::vector<std::string> lossNames();
 
 /** BCEWithLogits(score, label), mean. */
 at::Tensor bceLoss(const at::Tensor& scores, const at::Tensor& labels);

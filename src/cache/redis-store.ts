@@ -61,6 +61,9 @@ const CHUNK = 500;
 function newClient(url: string, state: { connected: boolean }) {
   return createClient({
     url,
+    // While Redis is away a command fails at once instead of waiting in a queue, so a search is answered without the
+    // cache (see SearchService) rather than held until the request times out.
+    disableOfflineQueue: true,
     socket: {
       // A server that was never reached fails the connect at once; one that goes away later is retried with backoff.
       reconnectStrategy: (retries: number, cause: Error) => (state.connected ? Math.min(50 * 2 ** retries, 2000) : cause),

@@ -68,6 +68,16 @@ export interface LookupTimings {
   totalMs: number;
 }
 
+export interface LookupOptions<V> {
+  /** Overrides the cache's strategy for this call. */
+  strategy?: LookupStrategy;
+  /**
+   * Whether a cached value still answers the query (say, it was computed on the current version of an index): a
+   * rejected match is no hit. It is counted as `stale`, the next match is tried, and without one the lookup is a miss.
+   */
+  accept?: (value: V) => boolean;
+}
+
 export interface LookupResult<V = unknown> {
   hit: boolean;
   value: V | undefined;
@@ -188,7 +198,7 @@ export class SemanticCache {
   }
 
   /** The cached value for `query` or for a query that means the same; `strategy` overrides the cache's for one call. */
-  async lookup<V = unknown>(query: string, options: { strategy?: LookupStrategy } = {}): Promise<LookupResult<V>> {
+  async lookup<V = unknown>(query: string, options: LookupOptions<V> = {}): Promise<LookupResult<V>> {
     const strategy = options.strategy ?? this.strategy;
     const start = performance.now();
     await this.sync();
@@ -199,11 +209,13 @@ export class SemanticCache {
     const vetoed: VetoedCandidate[] = [];
     let best: number | null = null;
     let searchMs = 0;
+    let stale = 0;
+    const rejected = new Set<number>();
     // A second round only when every accepted candidate turned out to be gone from the store (another replica
     // evicted or invalidated it): the index has dropped them, so the next nearest get their turn.
     for (let round = 0; round < 3; round++) {
       const searchStart = performance.now();
-      const candidates = this.liveCandidates(vector, now, strategy);
+      const candidates = this.liveCandidates(vector, now, strategy).filter((entry) => !rejected.has(entry.id));
       const found = performance.now();
       const scores = await this.verifier.score({ text: query, vector }, candidates);
       // The scan finds its best match by scoring everything, so its scoring is its search.
@@ -233,8 +245,13 @@ export class SemanticCache {
           this.dropLocal(c.entry.id);
           continue;
         }
+        if (options.accept && !options.accept(entry.value as V)) {
+          stale++;
+          rejected.add(entry.id);
+          continue;
+        }
         await this.backend.touch(entry.id, now);
-        await this.backend.addCounters({ hits: 1 });
+        await this.backend.addCounters({ hits: 1, stale });
         return {
           hit: true,
           value: entry.value as V,
@@ -245,7 +262,7 @@ export class SemanticCache {
         };
       }
     }
-    await this.backend.addCounters({ misses: 1 });
+    await this.backend.addCounters({ misses: 1, stale });
     return { hit: false, value: undefined, matched: null, score: best, vetoed, timings: this.timings(start, encoded, searchMs) };
   }
 

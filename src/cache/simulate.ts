@@ -115,6 +115,9 @@ export function memoizeEncoder(encoder: SentenceEncoder): SentenceEncoder {
       if (missing.length > 0) (await encoder.encode(missing, { ...options, normalize: true })).forEach((v, i) => known.set(missing[i], v));
       return texts.map((t) => known.get(t)!);
     },
+    // The wrapped encoder stays the caller's to dispose.
+    dispose: async () => {},
+    [Symbol.asyncDispose]: async () => {},
   };
 }
 

@@ -37,9 +37,11 @@ export interface CacheCounters {
   evictions: number;
   expirations: number;
   invalidations: number;
+  /** Matches the caller rejected as out of date (see LookupOptions.accept); each such lookup also counts as a miss. */
+  stale: number;
 }
 
-export const COUNTER_NAMES = ['hits', 'misses', 'stores', 'evictions', 'expirations', 'invalidations'] as const satisfies ReadonlyArray<keyof CacheCounters>;
+export const COUNTER_NAMES = ['hits', 'misses', 'stores', 'evictions', 'expirations', 'invalidations', 'stale'] as const satisfies ReadonlyArray<keyof CacheCounters>;
 
 /** Which encoder filled the store: vectors from another encoder are not comparable, so opening with one is an error. */
 export interface StoreMeta {
@@ -78,7 +80,7 @@ export interface CacheStore {
 }
 
 export function emptyCounters(): CacheCounters {
-  return { hits: 0, misses: 0, stores: 0, evictions: 0, expirations: 0, invalidations: 0 };
+  return { hits: 0, misses: 0, stores: 0, evictions: 0, expirations: 0, invalidations: 0, stale: 0 };
 }
 
 /** JSON text of a cached value; undefined, functions and symbols have no JSON form and are refused. */

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { exitCodeOf } from '../errors.js';
 import { registerAdapt } from './commands/adapt.js';
 import { registerCache } from './commands/cache.js';
 import { registerMine } from './commands/mine.js';
@@ -53,6 +54,6 @@ try {
     process.exitCode = error.exitCode;
   } else {
     process.stderr.write(`rankwise: ${(error as Error).message}\n`);
-    process.exitCode = 1;
+    process.exitCode = exitCodeOf(error);
   }
 }

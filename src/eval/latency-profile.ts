@@ -4,7 +4,7 @@
  */
 import type { Ranker } from '../rank/results.js';
 import { LateInteractionRanker } from '../rank/late-interaction/ranker.js';
-import { collectServiceTimes, formatPercentileRows, summarizeLatencies, type LatencySummary } from './latency.js';
+import { collectServiceTimes, summarizeLatencies, type LatencySummary } from './latency.js';
 import { runLoadTest, type LoadTestResult } from './load-test.js';
 import { simulateLevels, simulateQueue, type ArrivalProcess, type QueueLevelResult } from './queue-simulation.js';
 
@@ -59,21 +59,4 @@ export async function profileService(ranker: Ranker, queries: readonly string[],
     }
   }
   return { name: ranker.name, indexMs, serviceMs, service: summarizeLatencies(serviceMs), queues, realLoad };
-}
-
-/** Measured and simulated percentiles side by side, per real-load level. */
-export function formatRealLoad(profile: ServiceProfile): string {
-  return profile.realLoad
-    .map(({ measured, simulated }) => {
-      const heading = `${profile.name} at ${measured.qps} QPS (${measured.arrivals} arrivals, ${measured.requests} real requests; worker busy ${Math.round(measured.busyShare * 100)}%)`;
-      const rows = formatPercentileRows(
-        [
-          { name: 'measured', summary: measured.response },
-          { name: 'simulated', summary: simulated.response },
-        ],
-        (row) => `  (mean wait ${(row.name === 'measured' ? measured.meanWaitMs : simulated.meanWaitMs).toFixed(1)}ms)`,
-      );
-      return `${heading}\n${rows}`;
-    })
-    .join('\n\n');
 }

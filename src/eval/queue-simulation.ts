@@ -3,7 +3,7 @@
  * rate once requests have to wait for each other (the source article's QPS simulation).
  */
 import { SeededRandom } from '../models/random.js';
-import { formatPercentileRows, summarizeLatencies, type LatencySummary } from './latency.js';
+import { summarizeLatencies, type LatencySummary } from './latency.js';
 
 export type ArrivalProcess = 'fixed' | 'poisson';
 export const ARRIVAL_PROCESSES: readonly ArrivalProcess[] = ['fixed', 'poisson'];
@@ -180,23 +180,4 @@ export function parseServiceTimes(text: string, source: string): number[] {
 export interface SystemLevels {
   name: string;
   levels: QueueLevelResult[];
-}
-
-/**
- * The article's QPS table: per level a heading with each system's utilisation, then its response-time percentiles;
- * a system whose tail explodes at that level is marked.
- */
-export function formatQueueLevels(systems: readonly SystemLevels[]): string {
-  if (systems.length === 0) return '';
-  const blocks = systems[0].levels.map((level, i) => {
-    const utilisation = systems.map((s) => `${s.name} util: ${Math.round(s.levels[i].utilization * 100)}%`).join(', ');
-    const rows = systems.map((s) => ({ name: s.name, summary: s.levels[i].response, level: s.levels[i] }));
-    const body = formatPercentileRows(rows, (row) => {
-      const l = (row as (typeof rows)[number]).level;
-      if (!l.tailExplodes) return `  (mean wait ${l.meanWaitMs.toFixed(1)}ms)`;
-      return `  <- tail explodes (${l.utilization >= 1 ? 'utilisation >= 100%' : 'p99 > 10x idle p50'}; mean wait ${l.meanWaitMs.toFixed(1)}ms)`;
-    });
-    return `QPS: ${level.qps} (${utilisation})\n${body}`;
-  });
-  return blocks.join('\n\n');
 }

@@ -1,4 +1,4 @@
-import type { Encoded, PaddedBatch, SequenceTokenizer } from './tokenizer.js';
+import type { Encoded, PaddedBatch, SequenceTokenizer } from './tokenizer/index.js';
 
 export interface BatchLimits {
   /** At most this many sequences in one model call. */

@@ -1,9 +1,7 @@
 import type { ModelHead } from './config.js';
 import { resolveModel, type ModelFolder, type ResolveModelOptions } from './model-folder.js';
 import { createSession, int64Tensor, ort, type SessionOptions } from './session.js';
-import { join } from 'node:path';
-import { PairTokenizer, type PaddedBatch, type SequenceTokenizer } from './tokenizer.js';
-import { UseLitePairTokenizer } from './use-lite/pair-tokenizer.js';
+import type { PaddedBatch, SequenceTokenizer } from './tokenizer/index.js';
 
 export interface BertModelLoadOptions extends ResolveModelOptions, SessionOptions {
   /** Longest input in tokens; capped by the model's `max_position_embeddings` and the tokenizer. Default 512. */
@@ -24,14 +22,15 @@ const HEAD_ROLES: Record<ModelHead, string> = {
 };
 
 export async function loadBertModel(model: string, head: ModelHead, options: BertModelLoadOptions = {}): Promise<BertModel> {
-  const folder = await resolveModel(model, options);
+  return openBertModel(await resolveModel(model, options), head, options);
+}
+
+/** A resolved folder's session and tokenizer (the family's: WordPiece for BERT, SentencePiece for USE Lite). */
+export async function openBertModel(folder: ModelFolder, head: ModelHead, options: BertModelLoadOptions = {}): Promise<BertModel> {
   if (folder.head !== head) {
-    throw new Error(`model "${model}": config.json architectures is ${JSON.stringify(folder.config.architectures ?? [])}; ${HEAD_ROLES[head]}`);
+    throw new Error(`model "${folder.name}": config.json architectures is ${JSON.stringify(folder.config.architectures ?? [])}; ${HEAD_ROLES[head]}`);
   }
-  // The USE Lite cross-encoder variant shares this runtime path: same inputs and logits, its own tokenizer.
-  const tokenizer = folder.config.model_type === 'use-lite'
-    ? await UseLitePairTokenizer.load(join(folder.dir, 'tokenizer.json'))
-    : await PairTokenizer.fromFolder(folder.dir);
+  const tokenizer = await folder.family.loadTokenizer(folder.dir);
   const session = await createSession(folder.onnxPath, options);
   const maxLength = Math.min(options.maxLength ?? 512, folder.config.max_position_embeddings, tokenizer.modelMaxLength);
   return { folder, tokenizer, session, maxLength };

@@ -1,15 +1,14 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { forEachBatch } from './batching.js';
-import { exists } from '../util/fs.js';
-import { loadBertModel, runBertBatch, type BertModelLoadOptions } from './bert-model.js';
+import { loadBertModel, openBertModel, runBertBatch, type BertModel, type BertModelLoadOptions } from './bert-model.js';
 import type { ModelFolder } from './model-folder.js';
 import type { SentenceEncoder } from './sentence-encoder.js';
 import type { ort } from './session.js';
-import { PairTokenizer, type Encoded, type PaddedBatch } from './tokenizer.js';
+import { PairTokenizer, type Encoded, type PaddedBatch } from './tokenizer/index.js';
 import { l2normalize } from './vectors.js';
 
-export type Pooling = 'mean' | 'cls';
+import { recordedPooling, type Pooling } from './bert/sentence-transformers.js';
+export { recordedPooling, type Pooling } from './bert/sentence-transformers.js';
 
 export interface BiEncoderLoadOptions extends BertModelLoadOptions {
   /** Overrides the pooling recorded in the model's `1_Pooling/config.json` (mean when there is none). */
@@ -54,13 +53,22 @@ export class BiEncoder implements SentenceEncoder {
   ) {}
 
   static async load(model: string, options: BiEncoderLoadOptions = {}): Promise<BiEncoder> {
-    const { folder, tokenizer, session, maxLength } = await loadBertModel(model, 'none', options);
+    return BiEncoder.open(model, await loadBertModel(model, 'none', options), options);
+  }
+
+  /** A folder resolved once by resolveModel (loaders hand it on instead of the name). */
+  static async fromFolder(folder: ModelFolder, options: BiEncoderLoadOptions = {}): Promise<BiEncoder> {
+    return BiEncoder.open(folder.name, await openBertModel(folder, 'none', options), options);
+  }
+
+  private static async open(name: string, model: BertModel, options: BiEncoderLoadOptions): Promise<BiEncoder> {
+    const { folder, tokenizer, session, maxLength } = model;
     if (!(tokenizer instanceof PairTokenizer)) {
       await session.release();
-      throw new Error(`model "${model}": a USE Lite folder is loaded with loadSentenceEncoder (UseLiteOnnxEncoder), not BiEncoder`);
+      throw new Error(`model "${name}": a ${folder.family.name} folder is loaded with loadSentenceEncoder, not BiEncoder`);
     }
     const pooling = options.pooling ?? (await recordedPooling(folder.dir));
-    return new BiEncoder(model, folder, tokenizer, session, maxLength, pooling);
+    return new BiEncoder(name, folder, tokenizer, session, maxLength, pooling);
   }
 
   get dimension(): number {
@@ -147,14 +155,8 @@ export class BiEncoder implements SentenceEncoder {
   async dispose(): Promise<void> {
     await this.session.release();
   }
-}
 
-/** sentence-transformers stores the pooling mode in `1_Pooling/config.json`. */
-export async function recordedPooling(dir: string): Promise<Pooling> {
-  const path = join(dir, '1_Pooling', 'config.json');
-  if (!(await exists(path))) return 'mean';
-  const config = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  if (config.pooling_mode_cls_token === true) return 'cls';
-  if (config.pooling_mode_mean_tokens === true) return 'mean';
-  throw new Error(`${path}: only mean and CLS pooling are supported`);
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
 }

@@ -20,11 +20,10 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFolderOnce } from '../util/atomic-write.js';
 import { exists } from '../util/fs.js';
-import { headOf, validateBertConfig, type BertConfig } from './config.js';
+import type { BuiltInModels } from './built-in-model.js';
+import { familyFor } from './families.js';
 import { defaultCacheDir } from './hub.js';
-import { writeBertOnnx } from './onnx/bert-graph.js';
 import { readSafetensorsFile, writeSafetensorsFile } from './safetensors.js';
-import { buildUseLiteOnnx, type UseLiteConfig } from './use-lite/graph.js';
 
 /** Built-in models that ship in the package, by the name `loadRanker` / `CrossEncoder.load` accept. */
 export const SHIPPED_MODELS = ['default'] as const;
@@ -257,23 +256,22 @@ async function isMaterialized(dir: string): Promise<boolean> {
 async function makeRunnable(folder: string): Promise<void> {
   const configPath = join(folder, 'config.json');
   const raw = JSON.parse(await readFile(configPath, 'utf8')) as { model_type?: unknown };
+  const family = familyFor(raw, configPath);
+  const config = family.validateConfig(raw, configPath);
+  const head = family.headOf(config);
   const weightsPath = join(folder, 'model.safetensors');
   const { tensors, metadata, dtypes } = await readSafetensorsFile(weightsPath);
   const stored = [...new Set(dtypes.values())].sort().join(',');
   await writeSafetensorsFile(weightsPath, tensors, { ...metadata, rankwise_widened_from: stored });
   await mkdir(join(folder, 'onnx'), { recursive: true });
-  if (raw.model_type === 'use-lite') {
-    const config = raw as unknown as UseLiteConfig;
-    const head = headOf(config as unknown as BertConfig);
-    await writeFile(join(folder, 'onnx', 'model.onnx'), buildUseLiteOnnx(tensors, 'fp32', config, head));
-    await writeFile(join(folder, 'onnx', 'model_quantized.onnx'), buildUseLiteOnnx(tensors, 'int8', config, head));
-    return;
-  }
-  const config = validateBertConfig(raw, configPath);
-  const head = headOf(config);
-  await writeBertOnnx(join(folder, 'onnx', 'model.onnx'), config, tensors, { head, dtype: 'fp32' });
-  await writeBertOnnx(join(folder, 'onnx', 'model_quantized.onnx'), config, tensors, { head, dtype: 'int8' });
+  await family.writeOnnx(join(folder, 'onnx', 'model.onnx'), config, tensors, { head, dtype: 'fp32' });
+  await family.writeOnnx(join(folder, 'onnx', 'model_quantized.onnx'), config, tensors, { head, dtype: 'int8' });
 }
+
+/** The shipped models as built-in names (`default`). */
+export const SHIPPED_BUILT_INS: BuiltInModels = Object.fromEntries(
+  SHIPPED_MODELS.map((name) => [name, { kind: 'reranker', prepare: (options) => materializeShippedModel(shippedModelDir(name), options) }]),
+);
 
 /** The runnable folder of a built-in shipped model (`default`), materialised into the cache on first use. */
 export async function builtInModelFolder(name: string = 'default', options: Omit<MaterializeOptions, 'name'> = {}): Promise<string> {

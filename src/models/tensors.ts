@@ -19,3 +19,13 @@ export function getTensor(weights: TensorMap, name: string, shape?: readonly num
   }
   return t;
 }
+
+/** [rows, cols] row-major -> [cols, rows]; e.g. a torch Linear's [out, in] into the [in, out] ONNX MatMul wants. */
+export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = data[base + c];
+  }
+  return out;
+}

@@ -11,7 +11,8 @@ import { createChatProvider, type LlmSpec } from '../rank/llm/provider-spec.js';
 import { DEFAULT_RERANKER, loadRanker } from '../rank/load-ranker.js';
 import type { Ranker } from '../rank/results.js';
 import { LanceDbRetriever } from '../retrieve/lancedb.js';
-import type { IndexedDocument, SearchMode } from '../retrieve/retriever.js';
+import type { SearchMode } from '../retrieve/retriever.js';
+import type { Document } from '../documents.js';
 import { Funnel } from './funnel.js';
 import type { FusionOptions } from '../rank/fusion.js';
 import { RankerStage } from './ranker-stage.js';
@@ -21,7 +22,7 @@ import type { StageSpec } from './stage-spec.js';
 
 export interface BuildFunnelOptions {
   /** Indexed for a retriever first stage; handed to a ranker first stage as its candidates. */
-  corpus: readonly IndexedDocument[];
+  corpus: readonly Document[];
   stages: readonly StageSpec[];
   /** Cross-encoder stage model (default `DEFAULT_RERANKER`). */
   reranker?: string;
@@ -39,7 +40,7 @@ export interface BuildFunnelOptions {
 export interface FunnelSetup {
   funnel: Funnel;
   /** What to pass as `documents` to `funnel.run` (set when the first stage is a ranker). */
-  documents?: readonly IndexedDocument[];
+  documents?: readonly Document[];
   /** Releases models, the index and a temporary index folder. */
   close(): Promise<void>;
 }
@@ -64,7 +65,7 @@ export async function buildFunnel(options: BuildFunnelOptions): Promise<FunnelSe
       if (!encoder) {
         const loaded = await loadSentenceEncoder(options.encoder ?? DEFAULT_ENCODER);
         encoder = loaded;
-        cleanups.push(async () => loaded.dispose?.());
+        cleanups.push(() => loaded.dispose());
       }
       return encoder;
     };
@@ -77,7 +78,7 @@ export async function buildFunnel(options: BuildFunnelOptions): Promise<FunnelSe
         continue;
       }
       const ranker = await createRanker(spec.kind, options, getEncoder);
-      if (!(ranker instanceof EncoderRanker && ranker.encoder === encoder)) cleanups.push(async () => ranker.dispose?.());
+      if (!(ranker instanceof EncoderRanker && ranker.encoder === encoder)) cleanups.push(() => ranker.dispose());
       const fuse = options.fuse && stages.length > 0 && spec.kind !== 'llm' ? options.fuse : undefined;
       stages.push(new RankerStage(ranker, { k: spec.k, name: spec.kind, ...(fuse ? { fuse } : {}) }));
     }

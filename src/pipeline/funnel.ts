@@ -1,5 +1,5 @@
 import type { LlmRankReport } from '../rank/llm/listwise-ranker.js';
-import type { IndexedDocument } from '../retrieve/retriever.js';
+import { toDocuments, type DocumentInput } from '../documents.js';
 import { RetrieverStage } from './retriever-stage.js';
 import type { Candidate, FunnelStage } from './stage.js';
 import { countTiers, tierOf, type TierCounts } from './tiers.js';
@@ -26,7 +26,7 @@ export interface FunnelResult {
 
 export interface FunnelRunOptions {
   /** The candidates of the first stage when it is a ranker (e.g. a bi-encoder over a whole small corpus). */
-  documents?: readonly IndexedDocument[];
+  documents?: readonly DocumentInput[];
   signal?: AbortSignal;
 }
 
@@ -48,7 +48,7 @@ export class Funnel {
   async run(query: string, options: FunnelRunOptions = {}): Promise<FunnelResult> {
     if (typeof query !== 'string' || query.trim() === '') throw new Error('query: expected a non-empty string');
     const started = performance.now();
-    let candidates: Candidate[] | undefined = options.documents?.map((d) => ({ id: d.id, text: d.text, score: 0, ...(d.metadata ? { metadata: d.metadata } : {}) }));
+    let candidates: Candidate[] | undefined = options.documents && toDocuments(options.documents).map((d) => ({ ...d, score: 0 }));
     const reports: StageReport[] = [];
     let labelled = candidates === undefined || candidates.every((c) => tierOf(c) !== undefined);
     for (const stage of this.stages) {
@@ -64,29 +64,4 @@ export class Funnel {
     if (labelled) for (const report of reports) report.tiers = countTiers(report.kept);
     return { query, stages: reports, final: candidates ?? [], totalMs: performance.now() - started };
   }
-}
-
-/** Headers and rows of the article's per-stage table; `table()` in the CLI's format module prints them. */
-export function funnelTable(result: FunnelResult): { headers: string[]; rows: Array<Array<string | number>> } {
-  const withTiers = result.stages.every((s) => s.tiers);
-  const headers = ['stage', 'kept', ...(withTiers ? ['high', 'partial', 'distractor', 'noise', 'precision', 'high+partial'] : []), 'ms', 'llm'];
-  const rows = result.stages.map((s) => {
-    const t = s.tiers;
-    const tierCells = t ? [t.high, t.partial, t.distractor, t.noise, percent(t.precision), percent(t.lenientPrecision)] : [];
-    return [s.name, s.kept.length, ...tierCells, Math.round(s.ms), s.llm ? describeLlm(s.llm) : ''];
-  });
-  return { headers, rows };
-}
-
-/** One line on how an LLM stage went: fine, repaired, or failed and kept the previous order. */
-export function describeLlm(report: LlmRankReport): string {
-  const parts = [`${report.windows.length} call${report.windows.length === 1 ? '' : 's'}`];
-  if (report.retries > 0) parts.push(`${report.retries} retr${report.retries === 1 ? 'y' : 'ies'}`);
-  if (report.repairedWindows > 0) parts.push(`${report.repairedWindows} repaired`);
-  if (report.failedWindows > 0) parts.push(`${report.failedWindows} failed, previous order kept (${report.failure})`);
-  return parts.join(', ');
-}
-
-function percent(value: number): string {
-  return Number.isNaN(value) ? 'n/a' : `${Math.round(value * 100)}%`;
 }

@@ -30,16 +30,12 @@ export class RankerStage implements FunnelStage {
   async run(query: string, candidates: readonly Candidate[] | undefined, signal?: AbortSignal): Promise<StageRun> {
     if (candidates === undefined) throw new Error(`stage "${this.name}": a ranker needs candidates: put a retriever first or give the funnel documents`);
     if (candidates.length === 0) return { kept: [] };
-    const ranked: RankedResults = await this.ranker.rank(
-      query,
-      candidates.map((c) => c.text),
-      {
-        topK: this.k,
-        returnDocuments: false,
-        signal,
-        ...(this.fuse ? { fuse: { ...this.fuse, firstStageScores: candidates.map((c) => c.score) } } : {}),
-      } as Parameters<Ranker['rank']>[2],
-    );
+    const ranked: RankedResults = await this.ranker.rank(query, candidates, {
+      topK: this.k,
+      returnDocuments: false,
+      signal,
+      ...(this.fuse ? { fuse: { ...this.fuse, firstStageScores: candidates.map((c) => c.score) } } : {}),
+    });
     const kept = ranked.results.map((r) => ({ ...candidates[r.index], score: r.score }));
     const llm = (ranked as Partial<LlmRankedResults>).llm;
     return { kept, ...(llm ? { llm } : {}) };

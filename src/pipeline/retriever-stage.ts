@@ -33,6 +33,6 @@ export class RetrieverStage implements FunnelStage {
   async run(query: string, candidates: readonly Candidate[] | undefined): Promise<StageRun> {
     if (candidates !== undefined) throw new Error(`stage "${this.name}": a retriever searches its own index, so it must be the first stage`);
     const hits = await this.retriever.search(query, { k: this.k, ...(this.mode ? { mode: this.mode } : {}) });
-    return { kept: hits.map((hit) => ({ id: hit.id, text: hit.text, score: hit.score, ...(hit.metadata ? { metadata: hit.metadata } : {}) })) };
+    return { kept: hits.map(({ rank: _rank, ...candidate }) => candidate) };
   }
 }

@@ -1,13 +1,8 @@
+import type { ScoredDocument } from '../documents.js';
 import type { LlmRankReport } from '../rank/llm/listwise-ranker.js';
 
-/** A document moving through the funnel, with the score the last stage gave it. */
-export interface Candidate {
-  id: string;
-  text: string;
-  score: number;
-  /** Carried from the corpus unchanged (e.g. `tier` labels). */
-  metadata?: Record<string, unknown>;
-}
+/** A document moving through the funnel, id and metadata (e.g. `tier` labels) unchanged, with the last stage's score. */
+export type Candidate = ScoredDocument;
 
 export interface StageRun {
   /** What the stage keeps, best first: at most its `k`. */

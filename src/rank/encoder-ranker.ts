@@ -1,6 +1,7 @@
 import { EmbeddingCache } from '../models/embedding-cache.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { dot } from '../models/vectors.js';
+import type { DocumentInput } from '../documents.js';
 import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from './results.js';
 
 /** Ranks by cosine similarity of separately computed embeddings: the bi-encoder first stage, or a reranker of last resort. */
@@ -19,9 +20,10 @@ export class EncoderRanker implements Ranker {
     return this.encoder.name;
   }
 
-  async rank(query: string, documents: readonly string[], options: RankOptions & { batchSize?: number } = {}): Promise<RankedResults> {
-    checkRankInput(query, documents, options);
-    return rankByScores(query, documents, await this.scores(query, documents, options.batchSize), this.name, options);
+  async rank(query: string, documents: readonly DocumentInput[], options: RankOptions & { batchSize?: number } = {}): Promise<RankedResults> {
+    const checked = checkRankInput(query, documents, options);
+    const scores = await this.scores(query, checked.map((d) => d.text), options.batchSize);
+    return rankByScores(query, checked, scores, this.name, options);
   }
 
   /** Cosine of the query with each document, in input order. */
@@ -31,6 +33,10 @@ export class EncoderRanker implements Ranker {
   }
 
   async dispose(): Promise<void> {
-    await this.encoder.dispose?.();
+    await this.encoder.dispose();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 }

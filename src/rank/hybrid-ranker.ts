@@ -27,6 +27,7 @@ import { Bm25Scorer, checkBm25Statistics } from '../retrieve/bm25.js';
 import { EncoderRanker } from './encoder-ranker.js';
 import { sigmoid } from '../util/math.js';
 import { standardize } from './fusion.js';
+import type { DocumentInput } from '../documents.js';
 import { checkRankInput, rankByScores, scoresOf, type RankedResults, type Ranker, type RankOptions } from './results.js';
 
 export const HYBRID_MODEL_TYPE = 'rankwise-hybrid';
@@ -116,7 +117,7 @@ export function rankerSignal(ranker: Ranker): HybridSignal {
     kind: 'reranker',
     name: ranker.name,
     scores: (query, documents) => scoresOf(ranker, query, documents),
-    dispose: async () => ranker.dispose?.(),
+    dispose: () => ranker.dispose(),
   };
 }
 
@@ -144,13 +145,17 @@ export class HybridRanker implements Ranker {
     return { combined, signals: raw };
   }
 
-  async rank(query: string, documents: readonly string[], options: RankOptions = {}): Promise<RankedResults> {
-    checkRankInput(query, documents, options);
-    const { combined } = await this.scoreAll(query, documents);
-    return rankByScores(query, documents, combined, this.name, options);
+  async rank(query: string, documents: readonly DocumentInput[], options: RankOptions = {}): Promise<RankedResults> {
+    const checked = checkRankInput(query, documents, options);
+    const { combined } = await this.scoreAll(query, checked.map((d) => d.text));
+    return rankByScores(query, checked, combined, this.name, options);
   }
 
   async dispose(): Promise<void> {
     for (const { signal } of this.signals) await signal.dispose();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 }

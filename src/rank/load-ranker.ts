@@ -1,44 +1,45 @@
 import { join } from 'node:path';
 import type { BertModelLoadOptions } from '../models/bert-model.js';
-import { builtInModelFolder } from '../models/shipped-model.js';
-import { BUILT_IN_ENCODERS, loadSentenceEncoder } from '../models/load-encoder.js';
-import { resolveModel } from '../models/model-folder.js';
-import { useLiteHead } from '../models/use-lite/builtin.js';
+import { BUILT_IN_MODEL_NAMES } from '../models/built-in-model.js';
+import { loadSentenceEncoder } from '../models/load-encoder.js';
+import { locateModel, resolveModel } from '../models/model-folder.js';
 import { CrossEncoder } from './cross-encoder.js';
 import { EncoderRanker } from './encoder-ranker.js';
+import { DEFAULT_LATE_INTERACTION_ENCODER, loadLateInteractionEncoder } from './late-interaction/encoder.js';
+import { LateInteractionRanker } from './late-interaction/ranker.js';
 import { encoderSignal, HybridRanker, loadBm25Signal, rankerSignal, readHybridConfig, type HybridSignal } from './hybrid-ranker.js';
 import type { Ranker } from './results.js';
 
-export const BUILT_IN_MODELS = [...BUILT_IN_ENCODERS] as const;
+/** `late-interaction:<encoder>` ranks by late interaction over that encoder's token vectors (`late-interaction`: USE Lite). */
+export const LATE_INTERACTION_PREFIX = 'late-interaction:';
+
+/** Every name loadRanker accepts besides folders, hub ids and `late-interaction:<encoder>`. */
+export const BUILT_IN_MODELS = BUILT_IN_MODEL_NAMES;
 
 /**
- * The best reranker the project has offline: a cross-encoder on the pretrained USE Lite backbone, fine-tuned by our
- * trainer. Its weights ship in the package (models/default/, float16); the first load makes them runnable in the
- * model cache (src/models/shipped-model.ts), without libtorch or training. `npm run build:default-reranker` rebuilds
- * the shipped weights from the recipe.
+ * The best reranker the project has offline, shipped in the package (models/default/, float16); the first load
+ * makes it runnable in the model cache (src/models/shipped-model.ts), without libtorch or training.
+ * `npm run build:default-reranker` rebuilds the shipped weights from the recipe.
  */
 export const DEFAULT_RERANKER = 'default';
-const DEFAULT_RERANKER_NAME = 'default (USE Lite cross-encoder)';
 
 /**
- * One entry point for every backend: a built-in name, a converted USE Lite folder, or a model folder / hub id
- * whose config says whether it is a cross-encoder (a classification head) or a bi-encoder (a plain encoder).
+ * One entry point for every backend: a built-in name, a model folder or a hub id, resolved once. A hybrid folder
+ * runs its signals; otherwise the config's head decides: a classification head is a cross-encoder, a plain encoder
+ * ranks by its family's sentence encoder. `late-interaction:<encoder>` ranks by MaxSim over the encoder's tokens.
  */
 export async function loadRanker(model: string = DEFAULT_RERANKER, options: BertModelLoadOptions = {}): Promise<Ranker> {
-  if (model === DEFAULT_RERANKER) {
-    const dir = await builtInModelFolder(DEFAULT_RERANKER, { cacheDir: options.cacheDir });
-    const hybrid = await readHybridConfig(dir);
-    if (hybrid) return loadHybridRanker(dir, hybrid, options);
-    return CrossEncoder.load(dir, { ...options, name: DEFAULT_RERANKER_NAME });
+  if (model === 'late-interaction' || model.startsWith(LATE_INTERACTION_PREFIX)) {
+    const encoder = model.slice(LATE_INTERACTION_PREFIX.length) || DEFAULT_LATE_INTERACTION_ENCODER;
+    return new LateInteractionRanker(await loadLateInteractionEncoder(encoder, options));
   }
-  const hybrid = await readHybridConfig(model);
-  if (hybrid) return loadHybridRanker(model, hybrid, options);
-  if ((BUILT_IN_ENCODERS as readonly string[]).includes(model) || (await useLiteHead(model)) === 'none') {
-    return new EncoderRanker(await loadSentenceEncoder(model, options));
-  }
-  const folder = await resolveModel(model, options);
-  if (folder.head === 'sequence-classification') return CrossEncoder.load(model, options);
-  return new EncoderRanker(await loadSentenceEncoder(model, options));
+  const located = await locateModel(model, options);
+  const hybrid = await readHybridConfig(located.dir);
+  if (hybrid) return loadHybridRanker(located.dir, hybrid, options);
+  if (located.builtIn?.loadSentenceEncoder) return new EncoderRanker(await loadSentenceEncoder(located, options));
+  const folder = await resolveModel(located, options);
+  if (folder.head === 'sequence-classification') return CrossEncoder.load(folder.dir, { ...options, name: folder.name });
+  return new EncoderRanker(await loadSentenceEncoder(folder, options));
 }
 
 /** A hybrid model folder (`rankwise adapt` writes them): each signal loaded by the loader of its kind. */

@@ -164,7 +164,7 @@ export async function scoreFixedPairs(modelDir: string, pairs: readonly FixedPai
     for (const [query, document] of pairs) scores.push((await scoresOf(ranker, query, [document]))[0]);
     return scores;
   } finally {
-    await ranker.dispose?.();
+    await ranker.dispose();
   }
 }
 

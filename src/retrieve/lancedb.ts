@@ -1,24 +1,32 @@
 import './lance-log.js'; // must run before LanceDB's native module sets up its logger
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Schema, Utf8 } from 'apache-arrow';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { l2normalize } from '../models/vectors.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { rendezvousPoint } from '../util/fault.js';
+import { faultPoint, rendezvousPoint } from '../util/fault.js';
+import { exists } from '../util/fs.js';
 import { withWriteLock, type WriteLockOptions } from '../util/write-lock.js';
 import { checkDocuments, checkIds, checkSearch } from './checks.js';
 import type { IndexedDocument, RetrievedDocument, Retriever, SearchMode, SearchOptions } from './retriever.js';
-import { DEFAULT_LANCE_TABLE, lanceLockPath, lanceManifestPath, MANIFEST_FORMAT, readLanceManifest, type LanceIndexManifest } from './lance-manifest.js';
+import {
+  DEFAULT_LANCE_TABLE,
+  lanceLockPath,
+  lanceManifestPath,
+  lanceTextPendingPath,
+  MANIFEST_FORMAT,
+  readLanceManifest,
+  temporaryManifests,
+  writeLanceManifest,
+  type LanceIndexManifest,
+} from './lance-manifest.js';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from './rrf.js';
 
 export { DEFAULT_LANCE_TABLE, lanceLockPath, lanceManifestPath, readLanceManifest, type LanceIndexManifest };
 
 /** Documents embedded per encoder call while adding (also the progress granularity). */
 const EMBED_BATCH = 64;
-/** Ids per delete predicate, to keep each SQL string a sane size. */
-const DELETE_BATCH = 500;
 
 export interface LanceDbOpenOptions {
   /** Embeds documents on add and queries on search; enables `vector` and `hybrid`. Fixed for the life of the index. */
@@ -63,6 +71,14 @@ interface Row {
  * Several processes may write one index: each write (and the creation of the table) holds the table's lock file
  * (`<table>.rankwise.lock`), and starts from the latest committed version, so that concurrent upserts of the same ids
  * run one after the other and the second one replaces the rows of the first instead of adding copies.
+ *
+ * Crash consistency (fault points and the state each leaves: LANCEDB_INDEX_FAULT_POINTS in src/util/fault.ts): a
+ * new index is the table, committed empty, then the manifest renamed into place, so an empty table without a
+ * manifest is a creation that never finished; each add() is one upsert commit and each delete() one deletion commit,
+ * followed by the BM25 update. open() finishes or undoes what a crashed writer left, under the lock: it drops an
+ * unfinished creation (and makes the index again), removes temporary manifests, and finishes a BM25 update a write
+ * owed (the text-pending marker, see lanceTextPendingPath) or rows the index does not cover, so that text search never
+ * silently misses committed rows nor scores with the statistics of deleted ones.
  */
 export class LanceDbRetriever implements Retriever {
   readonly name: string;
@@ -83,6 +99,7 @@ export class LanceDbRetriever implements Retriever {
     private hasTextIndex: boolean,
     private readonly lockPath: string,
     private readonly lockOptions: WriteLockOptions,
+    private readonly textPendingPath: string,
   ) {
     this.name = `lancedb:${manifest.table}${manifest.encoder ? `+${manifest.encoder.name}` : ''}`;
     this.modes = manifest.encoder ? ['text', 'vector', 'hybrid'] : ['text'];
@@ -112,7 +129,14 @@ export class LanceDbRetriever implements Retriever {
         if (!(await db.tableNames()).includes(table)) return undefined;
         const manifest = await readLanceManifest(folder, table);
         if (!manifest && !strict) return undefined;
-        if (!manifest) throw new Error(`${folder}: table "${table}" has no ${table}.rankwise.json manifest; it was not made by rankwise`);
+        if (!manifest) {
+          if (!(await isUnfinishedCreation(db, table))) {
+            throw new Error(`${folder}: table "${table}" has no ${table}.rankwise.json manifest; it was not made by rankwise`);
+          }
+          // A creation killed before its manifest: nothing was ever added, so it is made again from the start.
+          await db.dropTable(table);
+          return undefined;
+        }
         checkEncoder(folder, manifest, encoder);
         return { manifest, lanceTable: await db.openTable(table) };
       };
@@ -134,14 +158,22 @@ export class LanceDbRetriever implements Retriever {
               createdAt: new Date().toISOString(),
             };
             const lanceTable = await db.createEmptyTable(table, tableSchema(manifest.encoder?.dimension), { mode: 'create' });
-            await writeFileAtomic(lanceManifestPath(folder, table), `${JSON.stringify(manifest, null, 2)}\n`);
+            faultPoint('lancedb:after-create-table');
+            await writeLanceManifest(folder, manifest);
+            faultPoint('lancedb:after-manifest');
             return { manifest, lanceTable };
           },
           lockOptions,
         ));
       const { manifest, lanceTable } = opened;
-      const hasTextIndex = (await lanceTable.listIndices()).some((index) => index.columns.includes('text'));
-      return new LanceDbRetriever(db, lanceTable, manifest, encoder, rrfK, hasTextIndex, lockPath, lockOptions);
+      const retriever = new LanceDbRetriever(db, lanceTable, manifest, encoder, rrfK, false, lockPath, lockOptions, lanceTextPendingPath(folder, table));
+      try {
+        await retriever.repair(folder);
+      } catch (error) {
+        lanceTable.close();
+        throw error;
+      }
+      return retriever;
     } catch (error) {
       db.close();
       throw error;
@@ -165,8 +197,11 @@ export class LanceDbRetriever implements Retriever {
     await rendezvousPoint('lancedb:before-write');
     await this.write(async () => {
       const data = lancedb.makeArrowTable(rows as unknown as Array<Record<string, unknown>>, { schema: tableSchema(this.manifest.encoder?.dimension) });
+      await writeFile(this.textPendingPath, '');
       await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+      faultPoint('lancedb:after-rows');
       await this.refreshTextIndex();
+      faultPoint('lancedb:after-text-index');
     });
   }
 
@@ -175,10 +210,12 @@ export class LanceDbRetriever implements Retriever {
     const unique = checkIds(ids);
     if (unique.length === 0) return;
     await this.write(async () => {
-      for (let i = 0; i < unique.length; i += DELETE_BATCH) {
-        await this.table.delete(`id IN (${unique.slice(i, i + DELETE_BATCH).map(sqlString).join(', ')})`);
-      }
+      // One predicate, so one commit: a crash leaves all of the ids deleted or none of them.
+      await writeFile(this.textPendingPath, '');
+      await this.table.delete(`id IN (${unique.map(sqlString).join(', ')})`);
+      faultPoint('lancedb:after-delete');
       await this.refreshTextIndex();
+      faultPoint('lancedb:after-text-index');
     });
   }
 
@@ -215,7 +252,7 @@ export class LanceDbRetriever implements Retriever {
         await this.table.checkoutLatest();
         const version = await this.table.version();
         if (version !== this.seenVersion) {
-          this.hasTextIndex = (await this.table.listIndices()).some((index) => index.columns.includes('text'));
+          this.hasTextIndex = await hasTextIndex(this.table);
           this.seenVersion = version;
         }
         return `${this.manifest.createdAt}#${version}`;
@@ -241,8 +278,24 @@ export class LanceDbRetriever implements Retriever {
     this.db.close();
   }
 
+  /** The same as close(), for code that disposes any resource (and `await using`). */
+  dispose(): Promise<void> {
+    return this.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   private async textSearch(query: string, k: number): Promise<RetrievedDocument[]> {
-    if (!this.hasTextIndex) return [];
+    if (!this.hasTextIndex) {
+      if ((await this.table.countRows()) === 0) return [];
+      // Rows without a BM25 index: a writer crashed (or is still running) between its commit and the index build.
+      // Build it (after that writer, under the lock) rather than answer nothing.
+      await this.write(async () => {
+        if (await textIndexBehind(this.table)) await this.refreshTextIndex();
+      });
+    }
     // A plain string becomes a match query over the indexed column (terms OR-ed, BM25), not a query language:
     // quotes, operators and SQL-looking text in user input are just words.
     const rows = await this.table.query().fullTextSearch(query, { columns: ['text'] }).select(['id', 'text', 'metadata', '_score']).limit(k).toArray();
@@ -279,15 +332,32 @@ export class LanceDbRetriever implements Retriever {
     return out.map((v) => l2normalize(v));
   }
 
+  /**
+   * Finishes what a crashed writer left (see the class comment), holding the write lock only when there is something
+   * to do; then records whether the table has its BM25 index.
+   */
+  private async repair(folder: string): Promise<void> {
+    const temporary = await temporaryManifests(folder, this.manifest.table);
+    if (temporary.length > 0 || (await exists(this.textPendingPath)) || (await textIndexBehind(this.table))) {
+      await this.write(async () => {
+        for (const path of await temporaryManifests(folder, this.manifest.table)) await rm(path, { force: true });
+        if ((await exists(this.textPendingPath)) || (await textIndexBehind(this.table))) await this.refreshTextIndex();
+      });
+    }
+    this.hasTextIndex = await hasTextIndex(this.table);
+  }
+
   /** Builds the BM25 index on the first write, and folds new rows into it (and drops deleted ones) on later writes. */
   private async refreshTextIndex(): Promise<void> {
     if (!this.hasTextIndex) {
-      if ((await this.table.countRows()) === 0) return;
-      await this.table.createIndex('text', { config: lancedb.Index.fts(), replace: true });
-      this.hasTextIndex = true;
-      return;
+      if ((await this.table.countRows()) > 0) {
+        await this.table.createIndex('text', { config: lancedb.Index.fts(), replace: true });
+        this.hasTextIndex = true;
+      }
+    } else {
+      await this.table.optimize();
     }
-    await this.table.optimize();
+    await rm(this.textPendingPath, { force: true });
   }
 
   /**
@@ -300,7 +370,7 @@ export class LanceDbRetriever implements Retriever {
         this.lockPath,
         async () => {
           await this.table.checkoutLatest();
-          this.hasTextIndex = (await this.table.listIndices()).some((index) => index.columns.includes('text'));
+          this.hasTextIndex = await hasTextIndex(this.table);
           return job();
         },
         this.lockOptions,
@@ -312,6 +382,38 @@ export class LanceDbRetriever implements Retriever {
 
   private checkOpen(): void {
     if (this.closed) throw new Error(`${this.name}: the retriever is closed`);
+  }
+}
+
+async function textIndexOf(table: lancedb.Table): Promise<string | undefined> {
+  return (await table.listIndices()).find((index) => index.columns.includes('text'))?.name;
+}
+
+async function hasTextIndex(table: lancedb.Table): Promise<boolean> {
+  return (await textIndexOf(table)) !== undefined;
+}
+
+/**
+ * Whether committed rows are missing from the BM25 index, or deleted ones still counted in it: no index over a
+ * non-empty table, or one that does not cover exactly the table's rows. LanceDB's text search scans uncovered rows
+ * too, but with the index's (stale) term statistics, so scores would differ from those of an up-to-date index.
+ */
+async function textIndexBehind(table: lancedb.Table): Promise<boolean> {
+  const rows = await table.countRows();
+  const name = await textIndexOf(table);
+  if (name === undefined) return rows > 0;
+  const stats = await table.indexStats(name);
+  return stats !== undefined && (stats.numUnindexedRows > 0 || stats.numIndexedRows !== rows);
+}
+
+/** An empty table with exactly the columns rankwise creates: what a creation killed before its manifest leaves. */
+async function isUnfinishedCreation(db: lancedb.Connection, name: string): Promise<boolean> {
+  const table = await db.openTable(name);
+  try {
+    const columns = (await table.schema()).fields.map((field) => field.name).join(',');
+    return (columns === 'id,text,metadata' || columns === 'id,text,metadata,vector') && (await table.countRows()) === 0;
+  } finally {
+    table.close();
   }
 }
 

@@ -196,6 +196,15 @@ export class PostgresRetriever implements Retriever {
     if (this.ownsPool) await this.pool.end();
   }
 
+  /** The same as close(), for code that disposes any resource (and `await using`). */
+  dispose(): Promise<void> {
+    return this.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   private async createTable(configLiteral: string, tableName: string): Promise<void> {
     const { table } = this.sql;
     const indexName = sqlIdentifier(`${tableName.split('.').at(-1)!.slice(0, 50)}_search_gin`, 'table');

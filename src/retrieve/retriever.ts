@@ -1,14 +1,11 @@
-/** A document as a first-stage index stores it. `id` is the caller's key: adding an existing id replaces it. */
-export interface IndexedDocument {
-  id: string;
-  text: string;
-  /** Free-form fields kept with the document and returned with it (tier labels, titles, URLs). */
-  metadata?: Record<string, unknown>;
-}
+import type { Document, ScoredDocument } from '../documents.js';
+import type { DisposableResource } from '../util/disposable.js';
+
+/** A document as a first-stage index stores it: the one {@link Document} type (adding an existing id replaces it). */
+export type IndexedDocument = Document;
 
 /** One search hit: the stored document, its score under the search mode, and its 1-based rank. */
-export interface RetrievedDocument extends IndexedDocument {
-  score: number;
+export interface RetrievedDocument extends ScoredDocument {
   rank: number;
 }
 
@@ -24,8 +21,11 @@ export interface SearchOptions {
   vector?: Float32Array;
 }
 
-/** The first stage of a funnel: persistent, incremental, searched by text, by vector or both. */
-export interface Retriever {
+/**
+ * The first stage of a funnel: persistent, incremental, searched by text, by vector or both. `dispose()` (and
+ * `await using`) is `close()`: it releases the connection or pool.
+ */
+export interface Retriever extends DisposableResource {
   readonly name: string;
   /** The search modes this retriever supports (a lexical-only store has just `text`). */
   readonly modes: readonly SearchMode[];

@@ -1,4 +1,4 @@
-import type { Encoded } from '../models/tokenizer.js';
+import type { Encoded } from '../models/tokenizer/index.js';
 
 /** What the batcher needs from a cross-encoder: raw logits for already-tokenized sequences, in input order. */
 export interface SequenceScorer {
@@ -17,6 +17,13 @@ export interface BatcherOptions {
   batchWaitMs: number;
   /** false: every request gets a model call of its own (the baseline the benchmark compares against). */
   batching?: boolean;
+  /**
+   * How long one pooled model call should last (default 100 ms). A call blocks the event loop (onnxruntime-node runs
+   * on the main thread), so no request is read, answered or timed out while it runs; the batcher learns the model's
+   * time per token from the calls it made and pools no more than fits in this time, within maxBatchTokens (and not
+   * under an eighth of it). A single request larger than that still goes in one call.
+   */
+  targetCallMs?: number;
   /** Called after each model call with how many requests and sequences it served. */
   onBatch?: (requests: number, sequences: number, ms: number) => void;
 }
@@ -65,6 +72,9 @@ export class RequestBatcher<I, O> {
   private closed = false;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly batching: boolean;
+  private readonly targetCallMs: number;
+  /** Milliseconds per unit of cost, a moving average over the model calls so far; undefined before the first. */
+  private msPerCost: number | undefined;
 
   /** `cost` measures an item against `options.maxBatchTokens` (tokens, padding excluded). */
   constructor(
@@ -79,6 +89,10 @@ export class RequestBatcher<I, O> {
       throw new Error(`batchWaitMs: expected a non-negative number, got ${options.batchWaitMs}`);
     }
     this.batching = options.batching !== false && options.batchWaitMs > 0;
+    this.targetCallMs = options.targetCallMs ?? 100;
+    if (!Number.isFinite(this.targetCallMs) || this.targetCallMs <= 0) {
+      throw new Error(`targetCallMs: expected a positive number of milliseconds, got ${options.targetCallMs}`);
+    }
   }
 
   /** Requests waiting plus requests in the model call now running. */
@@ -133,7 +147,7 @@ export class RequestBatcher<I, O> {
     }
     if (this.batching && !now && !this.closed) {
       const waited = performance.now() - this.queue[0].enqueuedAt;
-      if (waited < this.options.batchWaitMs && this.queuedCost < this.options.maxBatchTokens) {
+      if (waited < this.options.batchWaitMs && this.queuedCost < this.callBudget()) {
         this.timer ??= setTimeout(() => {
           this.timer = undefined;
           this.pump();
@@ -153,11 +167,23 @@ export class RequestBatcher<I, O> {
     });
   }
 
+  /**
+   * The cost one call may pool: maxBatchTokens, or less where the model would take longer than targetCallMs, but
+   * never under an eighth of maxBatchTokens: on a machine so loaded that one request outlasts the target, calls of
+   * one request each would only add per-call overhead to the wait.
+   */
+  private callBudget(): number {
+    const { maxBatchTokens } = this.options;
+    if (this.msPerCost === undefined) return maxBatchTokens;
+    return Math.min(maxBatchTokens, Math.max(Math.ceil(maxBatchTokens / 8), Math.floor(this.targetCallMs / this.msPerCost)));
+  }
+
   /** The head of the queue, then as many following requests as fit in the budget (never splitting one). */
   private take(): Job<I, O>[] {
     const jobs = [this.queue.shift()!];
     let cost = jobs[0].cost;
-    while (this.batching && this.queue.length > 0 && cost + this.queue[0].cost <= this.options.maxBatchTokens) {
+    const budget = this.callBudget();
+    while (this.batching && this.queue.length > 0 && cost + this.queue[0].cost <= budget) {
       const next = this.queue.shift()!;
       cost += next.cost;
       jobs.push(next);
@@ -176,7 +202,11 @@ export class RequestBatcher<I, O> {
       for (const job of jobs) job.reject(error as Error);
       return;
     }
-    this.options.onBatch?.(jobs.length, items.length, performance.now() - started);
+    const ms = performance.now() - started;
+    const cost = jobs.reduce((sum, job) => sum + job.cost, 0);
+    // Weighted toward recent calls, so the estimate follows the machine's load.
+    this.msPerCost = this.msPerCost === undefined ? ms / cost : 0.7 * this.msPerCost + (0.3 * ms) / cost;
+    this.options.onBatch?.(jobs.length, items.length, ms);
     let offset = 0;
     for (const job of jobs) {
       job.resolve(Array.prototype.slice.call(results, offset, offset + job.items.length) as O[]);

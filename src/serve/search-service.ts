@@ -16,10 +16,13 @@ import type { BertModelLoadOptions } from '../models/bert-model.js';
 import { DEFAULT_ENCODER, loadSentenceEncoder } from '../models/load-encoder.js';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { sigmoid } from '../rank/cross-encoder.js';
-import { checkFusionOptions, fuseScores, type FusionMethod } from '../rank/fusion.js';
+import { checkFusionOptions, type FusionMethod } from '../rank/fusion.js';
+import { rankByScores } from '../rank/results.js';
 import { readLanceManifest } from '../retrieve/lance-manifest.js';
 import { LanceDbRetriever } from '../retrieve/lancedb.js';
 import type { SearchMode } from '../retrieve/retriever.js';
+import type { DisposableResource } from '../util/disposable.js';
+import type { ScoredDocument } from '../documents.js';
 
 export interface SearchRequest {
   query: string;
@@ -33,16 +36,14 @@ export interface SearchRequest {
   fuse_weight?: number;
 }
 
-export interface SearchHit {
-  id: string;
-  text: string;
+/** One result: the indexed document (id, text, metadata as `rankwise index add` stored them) and its scores. */
+export interface SearchHit extends ScoredDocument {
   /** The cross-encoder's relevance in [0, 1]. */
   score: number;
   /** The first stage's score (BM25, cosine or RRF, by mode). */
   retrieval_score: number;
   /** With `fuse`: the fused score the results are ordered by. */
   fused_score?: number;
-  metadata?: Record<string, unknown>;
 }
 
 export interface SearchResponse {
@@ -77,7 +78,9 @@ interface CachedSearch {
   results: SearchHit[];
 }
 
-export class SearchService {
+export class SearchService implements DisposableResource {
+  private cacheOutage = false;
+
   private constructor(
     private readonly retriever: LanceDbRetriever,
     /** The index's encoder and, for a text-only index, the cache's own. */
@@ -88,14 +91,14 @@ export class SearchService {
   static async open(options: SearchServiceOptions): Promise<SearchService> {
     const manifest = await readLanceManifest(options.indexDir);
     if (!manifest) throw new Error(`index: ${options.indexDir} holds no rankwise index (build one with \`rankwise index add\`)`);
-    const opened: Array<{ dispose?: () => Promise<void> }> = [];
+    const opened: Array<Pick<DisposableResource, 'dispose'>> = [];
     try {
       // Queries are embedded by the very encoder the index was built with (its name says which, fp32 included):
       // `--dtype int8` is for the reranker and would make the vectors of queries and documents differ.
       const indexEncoder = manifest.encoder ? await loadSentenceEncoder(manifest.encoder.name, { ...options.load, dtype: undefined }) : undefined;
       if (indexEncoder) opened.push(indexEncoder);
       const retriever = await LanceDbRetriever.open(options.indexDir, indexEncoder ? { encoder: indexEncoder } : {});
-      opened.push({ dispose: () => retriever.close() });
+      opened.push(retriever);
       let cache: SemanticCache | undefined;
       const encoders = indexEncoder ? [indexEncoder] : [];
       if (options.cache) {
@@ -112,7 +115,7 @@ export class SearchService {
       }
       return new SearchService(retriever, encoders, cache);
     } catch (error) {
-      for (const resource of opened.reverse()) await resource.dispose?.();
+      for (const resource of opened.reverse()) await resource.dispose();
       throw error;
     }
   }
@@ -133,34 +136,63 @@ export class SearchService {
     const fuseKey = fusion ? `${fusion.method}:${fusion.weight}` : null;
     const indexVersion = await this.retriever.refresh();
     if (this.cache) {
-      const found = await this.cache.lookup(request.query);
-      const cached = found.value as CachedSearch | undefined;
-      // An answer computed with other settings, or on another version of the index, is not this request's answer.
-      const same = cached && cached.k === k && cached.candidates === candidates && cached.mode === mode && (cached.fuse ?? null) === fuseKey;
-      if (found.hit && same && cached.index_version === indexVersion) {
-        return { query: request.query, results: cached.results, cache: { hit: true, matched_query: found.matched?.query ?? null, score: found.score } };
+      // An answer computed with other settings, or on another version of the index, is not this request's answer
+      // (the cache counts it as stale, not as a hit).
+      const accept = (cached: CachedSearch) =>
+        cached.k === k && cached.candidates === candidates && cached.mode === mode && (cached.fuse ?? null) === fuseKey && cached.index_version === indexVersion;
+      const found = await this.withoutCacheOutage(() => this.cache!.lookup<CachedSearch>(request.query, { accept }));
+      if (found?.hit) {
+        return { query: request.query, results: found.value!.results, cache: { hit: true, matched_query: found.matched?.query ?? null, score: found.score } };
       }
     }
     const retrieved = await this.retriever.search(request.query, { k: candidates, mode });
     const { scores: logits, relevance } = retrieved.length > 0 ? await score(request.query, retrieved.map((d) => d.text)) : { scores: new Float32Array(0), relevance: sigmoid };
-    const fused = fusion ? fuseScores(retrieved.map((d) => d.score), logits, fusion) : undefined;
-    const orderBy = fused ?? logits;
-    const order = retrieved.map((_, i) => i).sort((a, b) => orderBy[b] - orderBy[a] || a - b).slice(0, k);
-    const results = order.map((i) => ({
-      id: retrieved[i].id,
-      text: retrieved[i].text,
-      score: relevance(logits[i]),
-      retrieval_score: retrieved[i].score,
-      ...(fused ? { fused_score: fused[i] } : {}),
-      ...(retrieved[i].metadata ? { metadata: retrieved[i].metadata } : {}),
+    const fuse = fusion && { ...fusion, firstStageScores: retrieved.map((d) => d.score) };
+    const ranked = rankByScores(request.query, retrieved, logits, 'search', { topK: k, returnDocuments: false, ...(fuse ? { fuse } : {}) });
+    const results: SearchHit[] = ranked.results.map(({ index, score }) => ({
+      id: retrieved[index].id,
+      text: retrieved[index].text,
+      score: relevance(logits[index]),
+      retrieval_score: retrieved[index].score,
+      ...(fuse ? { fused_score: score } : {}),
+      ...(retrieved[index].metadata ? { metadata: retrieved[index].metadata } : {}),
     }));
-    if (this.cache) await this.cache.store(request.query, { k, candidates, mode, fuse: fuseKey, index_version: indexVersion, results } satisfies CachedSearch);
+    if (this.cache) await this.withoutCacheOutage(() => this.cache!.store(request.query, { k, candidates, mode, fuse: fuseKey, index_version: indexVersion, results } satisfies CachedSearch));
     return { query: request.query, results, cache: this.cache ? { hit: false, matched_query: null, score: null } : null };
+  }
+
+  /**
+   * The cache only saves work: while its store is unreachable (Redis restarting, say) a search is answered without it
+   * rather than failing. The outage is reported once, and again when the cache is back.
+   */
+  private async withoutCacheOutage<T>(step: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const value = await step();
+      if (this.cacheOutage) {
+        this.cacheOutage = false;
+        process.stderr.write('rankwise serve: the semantic cache is reachable again\n');
+      }
+      return value;
+    } catch (error) {
+      if (!this.cacheOutage) {
+        this.cacheOutage = true;
+        process.stderr.write(`rankwise serve: the semantic cache is unreachable (${(error as Error).message}); answering without it\n`);
+      }
+      return undefined;
+    }
   }
 
   async close(): Promise<void> {
     await this.cache?.close();
     await this.retriever.close();
-    for (const encoder of this.encoders) await encoder.dispose?.();
+    for (const encoder of this.encoders) await encoder.dispose();
+  }
+
+  dispose(): Promise<void> {
+    return this.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

@@ -293,7 +293,7 @@ export async function buildDefaultModel(
       });
     }
   } finally {
-    await sentenceEncoder.dispose?.();
+    await sentenceEncoder.dispose();
   }
   const positives = labels.filter((l) => l === 1).length;
   const sampleWeights = labels.map((l) => (l === 1 ? (labels.length - positives) / positives : 1));

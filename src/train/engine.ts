@@ -3,9 +3,9 @@
  * schedule that sentence-transformers uses, so that a model fine-tuned here behaves like one fine-tuned in Python.
  *
  * Parameters keep their Hugging Face names throughout; `state()` hands them back under the exact names they were
- * given, ready for writeSafetensorsFile / writeBertOnnx. A config with model_type "use-lite" builds Universal Sentence
- * Encoder Lite instead (bi-encoder only), whose state() feeds buildUseLiteOnnx. Heavy calls run on libuv worker threads; calls on one model
- * are queued in order, so the caller may fire several without awaiting each.
+ * given, ready for the family's weight and graph writers. What the addon builds (its parameter layout and model spec)
+ * comes from the config's model family (src/models/families.ts). Heavy calls run on libuv worker threads; calls on one
+ * model are queued in order, so the caller may fire several without awaiting each.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,24 +13,15 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BertConfig, ModelHead } from '../models/config.js';
-import { numLabels } from '../models/config.js';
+import type { FamilyConfig } from '../models/family.js';
+import { familyFor } from '../models/families.js';
 import type { TensorMap } from '../models/tensors.js';
-import type { UseLiteConfig } from '../models/use-lite/graph.js';
-import type { PaddedBatch } from '../models/tokenizer.js';
+import type { PaddedBatch } from '../models/tokenizer/index.js';
+import { describeLoss, isLossName, lossNames, type LossName, type TrainRequest } from './losses/registry.js';
 
-export type LossKind = 'bce' | 'mse' | 'margin-mse' | 'cosine' | 'mnrl';
-
-export type TrainRequest =
-  /** BCEWithLogits on the one logit. */
-  | { loss: 'bce'; batch: PaddedBatch; labels: Float32Array }
-  /** MSE(act(logit), target); activation 'none' by default. */
-  | { loss: 'mse'; batch: PaddedBatch; targets: Float32Array; activation?: 'none' | 'sigmoid' }
-  /** MSE(s_pos - s_neg, margin) on the logits. */
-  | { loss: 'margin-mse'; positives: PaddedBatch; negatives: PaddedBatch; margins: Float32Array }
-  /** Bi-encoder: MSE(cos(u, v), target). */
-  | { loss: 'cosine'; a: PaddedBatch; b: PaddedBatch; targets: Float32Array }
-  /** Bi-encoder: cross-entropy over scale * cos(anchor_i, positive_j) with label i (in-batch negatives). */
-  | { loss: 'mnrl'; anchors: PaddedBatch; positives: PaddedBatch; scale: number };
+/** The loss ids the engine accepts: the loss registry's names. */
+export type LossKind = LossName;
+export type { TrainRequest };
 
 export interface OptimizerOptions {
   lr: number;
@@ -54,11 +45,8 @@ export interface StepResult {
 }
 
 export interface TorchBertOptions {
-  /**
-   * A BERT config, or USE Lite's (model_type "use-lite", its own fixed pooling). A USE Lite cross-encoder also takes
-   * type_vocab_size (default 2) and num_labels / id2label (default 1) from the config.
-   */
-  config: BertConfig | UseLiteConfig;
+  /** A config.json whose model_type has a family (BERT, USE Lite); the family decides the layout and pooling rules. */
+  config: FamilyConfig | BertConfig;
   head: ModelHead;
   weights: TensorMap;
   pooling?: 'mean' | 'cls';
@@ -112,6 +100,7 @@ interface NativeModule {
   TorchBertNative: new (spec: Record<string, unknown>, names: string[], data: Float32Array[]) => NativeModel;
   evaluateLoss(kind: LossKind, inputs: LossInputs): { loss: number; gradients: Record<string, Float64Array> };
   engineInfo(): { torchVersion: string; threads: number; blas?: string };
+  lossNames(): string[];
 }
 
 let nativeModule: NativeModule | undefined;
@@ -157,26 +146,23 @@ function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
+/** The loss ids the native addon's own table accepts (native/src/losses.cpp); the registry must hold the same. */
+export function nativeLossNames(): string[] {
+  return native().lossNames();
+}
+
 /** libtorch's version, the intra-op threads a TorchBert uses unless told otherwise, and the BLAS libtorch calls. */
 export function engineInfo(): { torchVersion: string; threads: number; blas?: string } {
   return { ...native().engineInfo(), threads: defaultThreads() };
 }
-
-const LOSS_INPUTS: Record<LossKind, Array<keyof LossInputs>> = {
-  bce: ['scores', 'targets'],
-  mse: ['scores', 'targets'],
-  'margin-mse': ['positives', 'negatives', 'targets'],
-  cosine: ['a', 'b', 'dim', 'targets'],
-  mnrl: ['a', 'b', 'dim', 'scale'],
-};
 
 /**
  * One loss on raw inputs, in float64, with its gradient w.r.t. every array input (targets included) from libtorch
  * autograd. Runs the very loss code that trainStep runs, which is what makes per-loss gradient checks meaningful.
  */
 export function evaluateLoss(kind: LossKind, inputs: LossInputs): { loss: number; gradients: Record<string, Float64Array> } {
-  const needed = LOSS_INPUTS[kind];
-  if (!needed) throw new Error(`evaluateLoss: unknown loss ${JSON.stringify(kind)} (expected ${Object.keys(LOSS_INPUTS).join(', ')})`);
+  if (!isLossName(kind)) throw new Error(`evaluateLoss: unknown loss ${JSON.stringify(kind)} (expected ${lossNames().join(', ')})`);
+  const needed = describeLoss(kind).evaluationInputs as ReadonlyArray<keyof LossInputs>;
   for (const key of needed) {
     const v = inputs[key];
     if (key === 'dim' || key === 'scale') {
@@ -188,141 +174,22 @@ export function evaluateLoss(kind: LossKind, inputs: LossInputs): { loss: number
   return native().evaluateLoss(kind, inputs);
 }
 
-interface Layout {
-  /** Canonical name (no `bert.` prefix) -> expected shape. */
-  shapes: Map<string, number[]>;
-}
-
-function layoutOf(config: BertConfig, head: ModelHead): Layout {
-  const H = config.hidden_size;
-  const I = config.intermediate_size;
-  const shapes = new Map<string, number[]>([
-    ['embeddings.word_embeddings.weight', [config.vocab_size, H]],
-    ['embeddings.position_embeddings.weight', [config.max_position_embeddings, H]],
-    ['embeddings.token_type_embeddings.weight', [config.type_vocab_size, H]],
-    ['embeddings.LayerNorm.weight', [H]],
-    ['embeddings.LayerNorm.bias', [H]],
-  ]);
-  for (let l = 0; l < config.num_hidden_layers; l++) {
-    const p = `encoder.layer.${l}`;
-    for (const part of ['query', 'key', 'value']) {
-      shapes.set(`${p}.attention.self.${part}.weight`, [H, H]);
-      shapes.set(`${p}.attention.self.${part}.bias`, [H]);
-    }
-    shapes.set(`${p}.attention.output.dense.weight`, [H, H]);
-    shapes.set(`${p}.attention.output.dense.bias`, [H]);
-    shapes.set(`${p}.attention.output.LayerNorm.weight`, [H]);
-    shapes.set(`${p}.attention.output.LayerNorm.bias`, [H]);
-    shapes.set(`${p}.intermediate.dense.weight`, [I, H]);
-    shapes.set(`${p}.intermediate.dense.bias`, [I]);
-    shapes.set(`${p}.output.dense.weight`, [H, I]);
-    shapes.set(`${p}.output.dense.bias`, [H]);
-    shapes.set(`${p}.output.LayerNorm.weight`, [H]);
-    shapes.set(`${p}.output.LayerNorm.bias`, [H]);
-  }
-  // An encoder's pooler is not used by mean/CLS pooling, so it is carried through untouched rather than trained.
-  if (head === 'sequence-classification') {
-    const L = numLabels(config);
-    shapes.set('pooler.dense.weight', [H, H]);
-    shapes.set('pooler.dense.bias', [H]);
-    shapes.set('classifier.weight', [L, H]);
-    shapes.set('classifier.bias', [L]);
-  }
-  return { shapes };
-}
-
-const USE_LITE_TIMING = 'embeddings.timing_inv_timescales';
-
-function isUseLite(config: BertConfig | UseLiteConfig): config is UseLiteConfig {
-  return config?.model_type === 'use-lite';
-}
-
-/** Mirrors UseLite::parameterLayout in native/src/use_lite.cpp: the trainable tensors, torch Linear layout [out, in]. */
-function useLiteLayout(config: UseLiteConfig, cross?: { types: number; labels: number }): Map<string, number[]> {
-  const E = config.embedding_size;
-  const H = config.hidden_size;
-  const I = config.intermediate_size;
-  const shapes = new Map<string, number[]>([
-    ['embeddings.word_embeddings.weight', [config.vocab_size, E]],
-    ['pooler.dense.weight', [H, H]],
-    ['pooler.dense.bias', [H]],
-    ['encoder.layer.0.residual_projection.weight', [H, E]],
-    ['encoder.layer.0.residual_projection.bias', [H]],
-  ]);
-  for (let l = 0; l < config.num_hidden_layers; l++) {
-    const p = `encoder.layer.${l}`;
-    const inp = l === 0 ? E : H;
-    shapes.set(`${p}.attention.norm.weight`, [inp]);
-    shapes.set(`${p}.attention.norm.bias`, [inp]);
-    shapes.set(`${p}.attention.qkv.weight`, [3 * inp, inp]);
-    shapes.set(`${p}.attention.qkv.bias`, [3 * inp]);
-    shapes.set(`${p}.attention.output.weight`, [H, inp]);
-    shapes.set(`${p}.attention.output.bias`, [H]);
-    shapes.set(`${p}.ffn.norm.weight`, [H]);
-    shapes.set(`${p}.ffn.norm.bias`, [H]);
-    shapes.set(`${p}.ffn.dense1.weight`, [I, H]);
-    shapes.set(`${p}.ffn.dense1.bias`, [I]);
-    shapes.set(`${p}.ffn.dense2.weight`, [H, I]);
-    shapes.set(`${p}.ffn.dense2.bias`, [H]);
-  }
-  if (cross) {
-    shapes.set('embeddings.token_type_embeddings.weight', [cross.types, E]);
-    shapes.set('classifier.weight', [cross.labels, H]);
-    shapes.set('classifier.bias', [cross.labels]);
-  }
-  return shapes;
-}
-
-function checkUseLiteConfig(config: UseLiteConfig): void {
-  for (const k of ['vocab_size', 'embedding_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size',
-    'max_position_embeddings'] as const) {
-    const v = config[k];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`config: "${k}" must be a positive integer, got ${v}`);
-  }
-  if (config.embedding_size % config.num_attention_heads !== 0 || config.hidden_size % config.num_attention_heads !== 0) {
-    throw new Error(`config: embedding_size ${config.embedding_size} and hidden_size ${config.hidden_size} must be divisible by num_attention_heads ${config.num_attention_heads}`);
-  }
-  if (config.embedding_size % 2 !== 0) throw new Error(`config: embedding_size ${config.embedding_size} must be even (sin and cos halves of the timing signal)`);
-  for (const k of ['layer_norm_eps', 'embedding_multiplier'] as const) {
-    const v = config[k];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v))) throw new Error(`config: "${k}" must be a finite number, got ${JSON.stringify(v)}`);
-  }
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** One weight checked against its expected shape; float32 data as the addon takes it. */
-function checkedWeight(weights: TensorMap, key: string, shape: readonly number[]): Float32Array {
-  const t = weights.get(key);
-  if (t === undefined) throw new Error(`weights: missing tensor "${key}"`);
-  const size = shape.reduce((a, b) => a * b, 1);
+function checkedData(weights: TensorMap, key: string, shape: readonly number[]): Float32Array {
+  const t = weights.get(key)!;
+  const size = shape.reduce((x, y) => x * y, 1);
   if (!Array.isArray(t.shape) || !sameShape(t.shape, shape)) throw new Error(`weights: tensor "${key}" has shape [${t.shape}], expected [${shape}]`);
   if (!(t.data instanceof Float32Array) || t.data.length !== size) throw new Error(`weights: tensor "${key}" must hold ${size} float32 values for shape [${shape}]`);
   return t.data;
 }
 
-function checkConfig(config: BertConfig): void {
-  for (const k of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size',
-    'max_position_embeddings', 'type_vocab_size'] as const) {
-    const v = config[k];
-    if (!Number.isInteger(v) || v < (k === 'num_hidden_layers' ? 0 : 1)) throw new Error(`config: "${k}" must be a positive integer, got ${v}`);
-  }
-  if (config.hidden_size % config.num_attention_heads !== 0) {
-    throw new Error(`config: hidden_size ${config.hidden_size} is not divisible by num_attention_heads ${config.num_attention_heads}`);
-  }
-  const act = config.hidden_act ?? 'gelu';
-  if (!['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'].includes(act)) {
-    throw new Error(`config: hidden_act "${act}" is not supported (gelu, gelu_new, relu)`);
-  }
-}
-
-function probability(config: BertConfig, key: string, fallback: number): number {
-  const v = config[key];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Error(`config: "${key}" must be a probability in [0, 1), got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+function missing(name: string, spelled: readonly string[]): Error {
+  const also = spelled.filter((k) => k !== name).map((k) => `"${k}"`).join(', ');
+  return new Error(`weights: missing tensor "${name}"${also ? ` (also looked for ${also})` : ''}`);
 }
 
 function toNativeBatch(batch: PaddedBatch, what: string): NativeBatch {
@@ -357,40 +224,41 @@ function pairOf(x: PaddedBatch, y: PaddedBatch, loss: string, xName: string, yNa
 function toNativeRequest(request: TrainRequest, head: ModelHead, labels: number): NativeRequest {
   if (!request || typeof request !== 'object') throw new Error('request: expected an object');
   const kind = request.loss;
-  const crossLoss = kind === 'bce' || kind === 'mse' || kind === 'margin-mse';
-  if (crossLoss || kind === 'cosine' || kind === 'mnrl') {
+  if (isLossName(kind)) {
+    const crossLoss = describeLoss(kind).target === 'cross-encoder';
     const wanted: ModelHead = crossLoss ? 'sequence-classification' : 'none';
     if (head !== wanted) {
       throw new Error(`loss "${kind}" trains a ${crossLoss ? 'cross-encoder' : 'bi-encoder'}, but this model has head "${head}"`);
     }
     if (crossLoss && labels !== 1) throw new Error(`loss "${kind}" needs a one-logit model, this one has ${labels} labels`);
   }
+  // The case labels are checked against the registry's request types: a name the registry lacks does not compile.
   switch (request.loss) {
     case 'bce': {
-      const batch = toNativeBatch(request.batch, 'bce: batch');
-      return { loss: 'bce', batches: [batch], values: values(request.labels, batch.batchSize, 'bce: labels') };
+      const batch = toNativeBatch(request.batch, `${request.loss}: batch`);
+      return { loss: request.loss, batches: [batch], values: values(request.labels, batch.batchSize, `${request.loss}: labels`) };
     }
     case 'mse': {
-      const batch = toNativeBatch(request.batch, 'mse: batch');
+      const batch = toNativeBatch(request.batch, `${request.loss}: batch`);
       const activation = request.activation ?? 'none';
-      if (activation !== 'none' && activation !== 'sigmoid') throw new Error(`mse: activation must be "none" or "sigmoid", got ${JSON.stringify(activation)}`);
-      return { loss: 'mse', batches: [batch], values: values(request.targets, batch.batchSize, 'mse: targets'), sigmoid: activation === 'sigmoid' };
+      if (activation !== 'none' && activation !== 'sigmoid') throw new Error(`${request.loss}: activation must be "none" or "sigmoid", got ${JSON.stringify(activation)}`);
+      return { loss: request.loss, batches: [batch], values: values(request.targets, batch.batchSize, `${request.loss}: targets`), sigmoid: activation === 'sigmoid' };
     }
     case 'margin-mse': {
-      const batches = pairOf(request.positives, request.negatives, 'margin-mse', 'positives', 'negatives');
-      return { loss: 'margin-mse', batches, values: values(request.margins, batches[0].batchSize, 'margin-mse: margins') };
+      const batches = pairOf(request.positives, request.negatives, request.loss, 'positives', 'negatives');
+      return { loss: request.loss, batches, values: values(request.margins, batches[0].batchSize, `${request.loss}: margins`) };
     }
     case 'cosine': {
-      const batches = pairOf(request.a, request.b, 'cosine', 'a', 'b');
-      return { loss: 'cosine', batches, values: values(request.targets, batches[0].batchSize, 'cosine: targets') };
+      const batches = pairOf(request.a, request.b, request.loss, 'a', 'b');
+      return { loss: request.loss, batches, values: values(request.targets, batches[0].batchSize, `${request.loss}: targets`) };
     }
     case 'mnrl': {
-      const batches = pairOf(request.anchors, request.positives, 'mnrl', 'anchors', 'positives');
-      if (typeof request.scale !== 'number' || !Number.isFinite(request.scale)) throw new Error(`mnrl: scale must be a finite number, got ${request.scale}`);
-      return { loss: 'mnrl', batches, scale: request.scale };
+      const batches = pairOf(request.anchors, request.positives, request.loss, 'anchors', 'positives');
+      if (typeof request.scale !== 'number' || !Number.isFinite(request.scale)) throw new Error(`${request.loss}: scale must be a finite number, got ${request.scale}`);
+      return { loss: request.loss, batches, scale: request.scale };
     }
     default:
-      throw new Error(`request: unknown loss ${JSON.stringify((request as { loss: unknown }).loss)} (expected bce, mse, margin-mse, cosine or mnrl)`);
+      throw new Error(`request: unknown loss ${JSON.stringify((request as { loss: unknown }).loss)} (expected ${lossNames().join(', ')})`);
   }
 }
 
@@ -401,7 +269,7 @@ export class TorchBert {
 
   private constructor(
     private readonly model: NativeModel,
-    readonly config: BertConfig | UseLiteConfig,
+    readonly config: FamilyConfig,
     readonly head: ModelHead,
     /** Logits per row: numLabels(config) for a cross-encoder, else 1. */
     private readonly labels: number,
@@ -415,127 +283,36 @@ export class TorchBert {
 
   static create(options: TorchBertOptions): TorchBert {
     const addon = native(); // first, so a missing build is reported before any argument problem
-    const { config: anyConfig, head, weights } = options;
+    const { config, head, weights } = options;
     if (head !== 'sequence-classification' && head !== 'none') throw new Error(`head: expected "sequence-classification" or "none", got ${JSON.stringify(head)}`);
     if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new Error(`seed: expected a non-negative integer, got ${options.seed}`);
     const threads = options.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads: expected a positive integer, got ${threads}`);
     const dtype = options.dtype ?? 'float32';
     if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`dtype: expected "float32" or "float64", got ${JSON.stringify(dtype)}`);
-    if (isUseLite(anyConfig)) return TorchBert.createUseLite(addon, options, anyConfig, threads, dtype);
-    const config = anyConfig;
-    checkConfig(config);
-    const pooling = options.pooling ?? 'mean';
-    if (pooling !== 'mean' && pooling !== 'cls') throw new Error(`pooling: expected "mean" or "cls", got ${JSON.stringify(pooling)}`);
-    const labels = numLabels(config);
-    // Absent means HF BertConfig's default 0; an explicit null means no padding row.
-    const rawPad = (config as { pad_token_id?: number | null }).pad_token_id;
-    const padTokenId = rawPad === undefined ? 0 : rawPad === null ? -1 : rawPad;
-    if (!Number.isInteger(padTokenId) || padTokenId >= config.vocab_size) throw new Error(`config: pad_token_id ${padTokenId} is not a token id`);
-
-    const { shapes } = layoutOf(config, head);
+    const layout = familyFor(config).torchLayout(config, head, options.pooling);
     const givenName = new Map<string, string>();
     const canonicalName = new Map<string, string>();
     const names: string[] = [];
     const data: Float32Array[] = [];
-    for (const [name, shape] of shapes) {
-      // As the ONNX writer does: encoder tensors under either spelling, the classifier only bare.
-      const spelled = name.startsWith('classifier.') ? [name] : [`bert.${name}`, name];
+    for (const { name, shape, spelled } of layout.parameters) {
       const key = spelled.find((k) => weights.has(k));
-      if (key === undefined) {
-        throw new Error(`weights: missing tensor "${name}"${spelled.length > 1 ? ` (also looked for "bert.${name}")` : ''}`);
-      }
-      const t = weights.get(key)!;
-      if (!Array.isArray(t.shape) || !sameShape(t.shape, shape)) throw new Error(`weights: tensor "${key}" has shape [${t.shape}], expected [${shape}]`);
-      if (!(t.data instanceof Float32Array) || t.data.length !== shape.reduce((a, b) => a * b, 1)) {
-        throw new Error(`weights: tensor "${key}" must hold ${shape.reduce((a, b) => a * b, 1)} float32 values for shape [${shape}]`);
-      }
+      if (key === undefined) throw missing(name, spelled);
+      data.push(checkedData(weights, key, shape));
       givenName.set(name, key);
       canonicalName.set(key, name);
       canonicalName.set(name, name);
       names.push(name);
-      data.push(t.data);
     }
-    const spec = {
-      vocabSize: config.vocab_size,
-      hiddenSize: config.hidden_size,
-      numLayers: config.num_hidden_layers,
-      numHeads: config.num_attention_heads,
-      intermediateSize: config.intermediate_size,
-      maxPositions: config.max_position_embeddings,
-      typeVocabSize: config.type_vocab_size,
-      numLabels: head === 'sequence-classification' ? labels : 1,
-      padTokenId: padTokenId < 0 ? -1 : padTokenId,
-      layerNormEps: config.layer_norm_eps ?? 1e-12,
-      activation: config.hidden_act ?? 'gelu',
-      hiddenDropout: probability(config, 'hidden_dropout_prob', 0.1),
-      attentionDropout: probability(config, 'attention_probs_dropout_prob', 0.1),
-      // HF: classifier_dropout when set, else hidden_dropout_prob.
-      classifierDropout: probability(config, 'classifier_dropout', probability(config, 'hidden_dropout_prob', 0.1)),
-      head,
-      pooling,
-      seed: options.seed,
-      threads,
-      dtype,
-    };
-    const model = new addon.TorchBertNative(spec, names, data);
-    return new TorchBert(model, config, head, head === 'sequence-classification' ? labels : 1, givenName, canonicalName, weights);
-  }
-
-  /**
-   * USE Lite as a bi-encoder: forward gives the graph's `sentence_embedding` (masked mean, tanh dense, L2 norm).
-   * Weights use the names convertUseLite writes; the timing signal's inverse timescales are a fixed constant of the
-   * graph, passed to the engine but never trained, so state() hands them back unchanged.
-   *
-   * As a cross-encoder (head 'sequence-classification') it also needs `embeddings.token_type_embeddings.weight`
-   * [type_vocab_size, embedding_size], added to the first layer's input (zeros keep the pretrained encoder), and
-   * `classifier.weight` [labels, hidden] / `classifier.bias` reading the tanh-pooled vector before the L2 norm. The
-   * package has neither: the caller initialises them. No ONNX writer exists for this variant yet.
-   */
-  private static createUseLite(addon: NativeModule, options: TorchBertOptions, config: UseLiteConfig, threads: number,
-    dtype: 'float32' | 'float64'): TorchBert {
-    const { head, weights } = options;
-    if (options.pooling !== undefined && options.pooling !== 'mean') {
-      throw new Error(`pooling: use-lite always pools by masked mean, tanh dense and L2 norm, got ${JSON.stringify(options.pooling)}`);
-    }
-    checkUseLiteConfig(config);
-    const extra = config as UseLiteConfig & { type_vocab_size?: number; num_labels?: number; id2label?: Record<string, string> };
-    const cross = head === 'sequence-classification'
-      ? { types: extra.type_vocab_size ?? 2, labels: extra.id2label ? Object.keys(extra.id2label).length : extra.num_labels ?? 1 }
-      : undefined;
-    if (cross && !(Number.isInteger(cross.types) && cross.types >= 1 && Number.isInteger(cross.labels) && cross.labels >= 1)) {
-      throw new Error(`config: a use-lite cross-encoder needs positive integer type_vocab_size and num_labels, got ${cross.types} and ${cross.labels}`);
-    }
-    const names: string[] = [];
-    const data: Float32Array[] = [];
-    const identity = new Map<string, string>();
-    for (const [name, shape] of useLiteLayout(config, cross)) {
-      data.push(checkedWeight(weights, name, shape));
+    // Fixed tensors reach the engine but are not trained; state() passes them through from the caller's weights.
+    for (const { name, shape } of layout.fixed) {
+      if (!weights.has(name)) throw missing(name, [name]);
+      data.push(checkedData(weights, name, shape));
       names.push(name);
-      identity.set(name, name);
     }
-    names.push(USE_LITE_TIMING);
-    data.push(checkedWeight(weights, USE_LITE_TIMING, [config.embedding_size / 2]));
-    const spec = {
-      architecture: 'use-lite',
-      vocabSize: config.vocab_size,
-      embeddingSize: config.embedding_size,
-      hiddenSize: config.hidden_size,
-      numLayers: config.num_hidden_layers,
-      numHeads: config.num_attention_heads,
-      intermediateSize: config.intermediate_size,
-      maxPositions: config.max_position_embeddings,
-      layerNormEps: config.layer_norm_eps ?? 1e-6,
-      embeddingMultiplier: config.embedding_multiplier ?? 2,
-      head,
-      typeVocabSize: cross?.types ?? 1,
-      numLabels: cross?.labels ?? 1,
-      seed: options.seed,
-      threads,
-      dtype,
-    };
+    const spec = { ...layout.spec, head, seed: options.seed, threads, dtype };
     const model = new addon.TorchBertNative(spec, names, data);
-    return new TorchBert(model, config, head, cross?.labels ?? 1, identity, new Map(identity), weights);
+    return new TorchBert(model, config, head, layout.labels, givenName, canonicalName, weights);
   }
 
   /** Float32 copies of every parameter under the caller's names, plus untrained tensors passed through as given. */

@@ -1,5 +1,6 @@
 import { evaluatePairwise, type PairwiseCase, type PairwiseResult } from '../eval/pairwise.js';
 import type { Loss, LossTarget } from './losses/loss.js';
+import type { TrainRequest } from './losses/registry.js';
 import { loadTrainableModel } from './trainable-model.js';
 import { train, type TrainResult } from './trainer.js';
 import type { TrainingConfig } from './training-config.js';
@@ -8,7 +9,7 @@ export interface FineTuneOptions<Example> {
   /** Model folder or hub id to start from. */
   base: string;
   target: LossTarget;
-  loss: Loss<Example>;
+  loss: Loss<Example, TrainRequest>;
   examples: readonly Example[];
   config: TrainingConfig;
   /** Relevant-vs-distractor cases scored before training, every `evaluationSteps`, and after. */

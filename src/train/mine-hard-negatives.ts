@@ -635,8 +635,8 @@ async function temporarySource(pool: readonly PoolDocument[], opts: ResolvedOpti
       let encoder = givenEncoder;
       if (!encoder) {
         const { loadSentenceEncoder } = await import('../models/load-encoder.js');
-        const loaded = await loadSentenceEncoder('use-lite');
-        cleanups.push(async () => void (await loaded.dispose?.()));
+        const loaded = await loadSentenceEncoder();
+        cleanups.push(() => loaded.dispose());
         encoder = loaded;
       }
       vectors = await InMemoryVectors.build(encoder, pool);

@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { createProgress } from '../util/progress.js';
 import { TorchBert } from './engine.js';
 import type { Loss } from './losses/loss.js';
+import type { TrainRequest } from './losses/registry.js';
 import { TorchRanker } from './torch-ranker.js';
 import type { TrainableModel } from './trainable-model.js';
 import type { TrainingConfig } from './training-config.js';
@@ -21,7 +22,7 @@ export interface Evaluation<Details = unknown> {
 
 export interface TrainOptions<Example, Details> {
   model: TrainableModel;
-  loss: Loss<Example>;
+  loss: Loss<Example, TrainRequest>;
   config: TrainingConfig;
   /** Run before training, every `evaluationSteps`, and after; on the model being trained. */
   evaluate?: (ranker: Ranker) => Promise<Evaluation<Details>>;
@@ -100,7 +101,7 @@ export async function train<Example, Details>(examples: readonly Example[], opti
   }
   const resumedFromStep = state.step;
 
-  const ranker = new TorchRanker(`${model.name} (training)`, engine, model.tokenizer, loss.target, config.maxLength);
+  const ranker = new TorchRanker(`${model.name} (training)`, engine, model.tokenizer, loss.target, config.maxLength, model.config);
   const evaluate = async (step: number) => {
     if (!options.evaluate) return;
     state.evaluations.push({ step, evaluation: await options.evaluate(ranker) });
@@ -159,7 +160,7 @@ export function epochOrder(count: number, seed: number, epoch: number): number[]
   return new SeededRandom(seed * 1000003 + epoch).shuffle(Array.from({ length: count }, (_, i) => i));
 }
 
-function fingerprintOf(model: TrainableModel, loss: Loss<unknown>, config: TrainingConfig, examples: readonly unknown[]): string {
+function fingerprintOf(model: TrainableModel, loss: Loss<unknown, TrainRequest>, config: TrainingConfig, examples: readonly unknown[]): string {
   const { evaluationSteps: _e, checkpointSteps: _c, threads: _t, ...shaping } = config;
   return createHash('sha256')
     .update(JSON.stringify({ model: model.name, head: model.head, loss: loss.name, config: shaping }))

@@ -20,6 +20,16 @@
  *   token-index:before-manifest          every write: the new manifest complete in its temporary file, not renamed
  *   token-index:after-manifest           every write: the new manifest renamed into place, memory and cleanup not updated
  *   token-index:during-cleanup           compact/trainCentroids: the first unreferenced file removed, others not yet
+ *   lancedb:after-create-table           open() of a new index: the empty table committed, rankwise manifest not written
+ *   lancedb:before-manifest              open() of a new index: the manifest complete in its temporary file, not renamed
+ *   lancedb:after-manifest               open() of a new index: the manifest renamed into place, open() not returned
+ *   lancedb:after-rows                   add(): the upsert committed, the BM25 index not yet built or brought up to date
+ *   lancedb:after-delete                 delete(): the deletion committed, the BM25 index not yet brought up to date
+ *   lancedb:after-text-index             add()/delete(): the BM25 index built or updated, the write not yet returned
+ *   folder:after-fill                    writeFolderAtomic (model export): the new folder complete under its temporary
+ *                                        name, nothing renamed
+ *   folder:after-move-aside              writeFolderAtomic: the old folder renamed aside, the new one not yet in place
+ *   folder:after-swap                    writeFolderAtomic: the new folder in place, the old one not yet removed
  */
 
 export const FAULT_ENV = 'RANKWISE_FAULT';
@@ -54,7 +64,38 @@ export const TOKEN_INDEX_FAULT_POINTS = {
   'token-index:during-cleanup': 'after',
 } as const satisfies Record<string, 'before' | 'after'>;
 
-export type FaultPointName = keyof typeof SQLITE_CACHE_FAULT_POINTS | keyof typeof TOKEN_INDEX_FAULT_POINTS;
+/**
+ * Points in LanceDbRetriever (src/retrieve/lancedb.ts); the value is the state a reopened index must hold after a
+ * crash there. Creating a new index is a write of its own (before: no index; after: an empty one), and so is each
+ * add() (one upsert commit) and each delete() (one deletion commit). open() repairs what a crash leaves: an empty
+ * table without a manifest is an interrupted creation and is made again, a temporary manifest is removed, and when a
+ * BM25 update is owed (the `<table>.rankwise.text-pending` marker a write leaves from before its commit until its
+ * index update, or rows the index does not cover) the index is built or updated before open() returns.
+ */
+export const LANCEDB_INDEX_FAULT_POINTS = {
+  'lancedb:after-create-table': 'before',
+  'lancedb:before-manifest': 'before',
+  'lancedb:after-manifest': 'after',
+  'lancedb:after-rows': 'after',
+  'lancedb:after-delete': 'after',
+  'lancedb:after-text-index': 'after',
+} as const satisfies Record<string, 'before' | 'after'>;
+
+/**
+ * Points in writeFolderAtomic (every model export); the value is the state the folder must hold after a crash there,
+ * once a reader or the next writer has called recoverFolderSwap.
+ */
+export const FOLDER_SWAP_FAULT_POINTS = {
+  'folder:after-fill': 'before',
+  'folder:after-move-aside': 'after',
+  'folder:after-swap': 'after',
+} as const satisfies Record<string, 'before' | 'after'>;
+
+export type FaultPointName =
+  | keyof typeof SQLITE_CACHE_FAULT_POINTS
+  | keyof typeof TOKEN_INDEX_FAULT_POINTS
+  | keyof typeof LANCEDB_INDEX_FAULT_POINTS
+  | keyof typeof FOLDER_SWAP_FAULT_POINTS;
 
 /** Kills this process at once with SIGKILL when RANKWISE_FAULT names `name`; otherwise does nothing. */
 export function faultPoint(name: FaultPointName): void {

@@ -45,11 +45,11 @@ export async function readJsonLines(path: string, what: string): Promise<JsonLin
 }
 
 /**
- * JSON Lines read as a stream, one parsed line at a time: for files too large to hold as one string (V8 caps a string
- * at about 512 MB) or worth reporting progress on. Same checks and messages as readJsonLines; `onBytes` gets the
- * bytes read from the file so far (compressed bytes for `.gz`), against `total` from jsonLinesSize.
+ * A text file read as a stream, one line at a time (`\r\n` or `\n`), with its 1-based number: for files too large to
+ * hold as one string (V8 caps a string at about 512 MB) or worth reporting progress on. A BOM is dropped as readText
+ * does; `onBytes` gets the bytes read from the file so far (compressed bytes for `.gz`), against jsonLinesSize.
  */
-export async function* streamJsonLines(path: string, what: string, onBytes?: (bytes: number) => void): AsyncGenerator<JsonLine> {
+export async function* streamTextLines(path: string, what: string, onBytes?: (bytes: number) => void): AsyncGenerator<{ line: number; raw: string }> {
   const file = createReadStream(path);
   const opened = new Promise<void>((resolve, reject) => {
     file.once('open', () => resolve());
@@ -66,18 +66,9 @@ export async function* streamJsonLines(path: string, what: string, onBytes?: (by
   const lines = createInterface({ input: text, crlfDelay: Infinity });
   let number = 0;
   try {
-    for await (let raw of lines) {
+    for await (const raw of lines) {
       number++;
-      if (number === 1 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
-      if (raw.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch (error) {
-        throw new Error(`${path}:${number}: not valid JSON (${(error as Error).message})`);
-      }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path}:${number}: expected a JSON object`);
-      yield { line: number, value: value as Record<string, unknown> };
+      yield { line: number, raw: number === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw };
     }
   } catch (error) {
     if ((error as Error).message.startsWith(`${path}:`)) throw error;
@@ -85,6 +76,21 @@ export async function* streamJsonLines(path: string, what: string, onBytes?: (by
   } finally {
     lines.close();
     file.destroy();
+  }
+}
+
+/** JSON Lines read as a stream (see streamTextLines), one parsed line at a time; same checks and messages as readJsonLines. */
+export async function* streamJsonLines(path: string, what: string, onBytes?: (bytes: number) => void): AsyncGenerator<JsonLine> {
+  for await (const { line, raw } of streamTextLines(path, what, onBytes)) {
+    if (raw.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      throw new Error(`${path}:${line}: not valid JSON (${(error as Error).message})`);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path}:${line}: expected a JSON object`);
+    yield { line, value: value as Record<string, unknown> };
   }
 }
 

@@ -66,7 +66,8 @@ export function processStartTime(pid: number): string | null {
   }
 }
 
-function pidRuns(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function pidRuns(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

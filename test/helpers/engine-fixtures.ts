@@ -4,7 +4,7 @@ import type { BertConfig, ModelHead } from '../../src/models/config.js';
 import { initBertWeights } from '../../src/models/init-weights.js';
 import { SeededRandom } from '../../src/models/random.js';
 import type { TensorMap } from '../../src/models/tensors.js';
-import type { PaddedBatch } from '../../src/models/tokenizer.js';
+import type { PaddedBatch } from '../../src/models/tokenizer/index.js';
 
 export const CROSS: ModelHead = 'sequence-classification';
 export const ENCODER: ModelHead = 'none';

@@ -8,9 +8,12 @@ export interface RedisServer {
   process: ServerProcess;
 }
 
-/** The caller stops it (`after(() => redis.process.stop())` at file level: a hook registered in here would end with the caller's hook). */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/**
+ * The caller stops it (`after(() => redis.process.stop())` at file level: a hook registered in here would end with the
+ * caller's hook). `port` restarts one on the port of an earlier one.
+ */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const dir = await scratchDir();
   const server = await startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
     what: `redis-server on port ${port}`,

@@ -7,7 +7,7 @@ import { readCorpus } from '../../retrieve/corpus.js';
 import { adapt, DEFAULT_ADAPT_RECIPE } from '../../train/adapt.js';
 import { PSEUDO_QUERY_KINDS, type PseudoQueryKind } from '../../train/pseudo-queries.js';
 import { createProgress, type Progress } from '../../util/progress.js';
-import { beirJson, formatBeirReport } from '../format.js';
+import { beirJson, formatBeirReport } from '../../present/beir-report.js';
 import { nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, printJson } from '../options.js';
 
 interface AdaptFlags {
@@ -86,11 +86,11 @@ export function registerAdapt(program: Command): void {
           });
         } finally {
           progress?.done();
-          await ranker.dispose?.();
+          await ranker.dispose();
         }
       };
       const questionWriter = opts.llm ? createChatProvider(parseLlmSpec(opts.llm)) : undefined;
-      const before = collection ? await measure('use-lite', 'use-lite (before)') : undefined;
+      const before = collection ? await measure(DEFAULT_ADAPT_RECIPE.base, `${DEFAULT_ADAPT_RECIPE.base} (before)`) : undefined;
       if (before) log(formatBeirReport(before));
       const result = await adapt({
         corpus,
@@ -113,7 +113,7 @@ export function registerAdapt(program: Command): void {
         showProgress: !opts.json,
         onPhase: (phase, detail) => log(`${phase}: ${detail}`),
       });
-      await questionWriter?.dispose?.();
+      await questionWriter?.dispose();
       const after = collection ? await measure(result.outputDir, 'adapted') : undefined;
       if (opts.json) {
         printJson({

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { compareRankers } from '../../eval/compare.js';
 import { loadRankerForCommand } from '../load-models.js';
 import type { Ranker } from '../../rank/results.js';
-import { table } from '../format.js';
+import { table } from '../../present/table.js';
 import { readDocuments } from '../input.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
 
@@ -28,7 +28,7 @@ export function registerCompare(program: Command): void {
       const rankers: Ranker[] = [];
       for (const name of names) rankers.push(await loadRankerForCommand(name, { dtype: opts.dtype, threads: opts.threads }));
       const comparison = await compareRankers(rankers, opts.query, documents, { repeats: opts.repeats });
-      for (const r of rankers) await r.dispose?.();
+      for (const r of rankers) await r.dispose();
       if (opts.json) {
         printJson(comparison);
         return;

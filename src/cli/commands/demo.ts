@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { buildFunnel } from '../../pipeline/build-funnel.js';
-import { funnelTable } from '../../pipeline/funnel.js';
+import { funnelTable } from '../../present/funnel-table.js';
 import { parseStageSpecs } from '../../pipeline/stage-spec.js';
 import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
 import { readCorpus } from '../../retrieve/corpus.js';
 import type { IndexedDocument } from '../../retrieve/retriever.js';
-import { ellipsis, table } from '../format.js';
+import { table } from '../../present/table.js';
+import { ellipsis } from '../../present/text.js';
 import { ensureBuiltIn } from '../load-models.js';
 import { printJson } from '../options.js';
 

@@ -2,13 +2,11 @@ import { InvalidArgumentError, type Command } from 'commander';
 import {
   comparePairwise,
   evaluatePairwise,
-  formatPairwiseComparison,
-  formatPairwiseReport,
   parsePairwiseCase,
   type PairwiseCase,
   type PairwiseResult,
 } from '../../eval/pairwise.js';
-import { evaluateReranking, formatRerankReport, metricsByName, parseRerankQuery, queryMetricsByName, type RerankQuery } from '../../eval/rerank-evaluator.js';
+import { evaluateReranking, metricsByName, parseRerankQuery, queryMetricsByName, type RerankQuery } from '../../eval/rerank-evaluator.js';
 import type { ModelDtype } from '../../models/model-folder.js';
 import { loadRankerForCommand } from '../load-models.js';
 import { createProgress } from '../../util/progress.js';
@@ -20,7 +18,9 @@ import { loadSentenceEncoder } from '../../models/load-encoder.js';
 import { FUSION_METHODS, type FusionMethod } from '../../rank/fusion.js';
 import type { Ranker } from '../../rank/results.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import { beirJson, formatBeirReport } from '../format.js';
+import { beirJson, formatBeirReport } from '../../present/beir-report.js';
+import { formatPairwiseComparison, formatPairwiseReport, pairwiseJson } from '../../present/pairwise-report.js';
+import { formatRerankReport } from '../../present/rerank-report.js';
 import type { Progress } from '../../util/progress.js';
 
 function positiveIntList(name: string): (value: string) => number[] {
@@ -45,27 +45,6 @@ async function readRecords<T>(path: string, option: string, what: string, parse:
   });
   if (records.length === 0) throw new Error(`${option} ${path}: no ${what} in it`);
   return records;
-}
-
-function pairwiseJson(result: PairwiseResult) {
-  return {
-    model: result.model,
-    accuracy: result.accuracy,
-    passed: result.passed,
-    total: result.total,
-    seen: result.seen,
-    unseen: result.unseen,
-    avg_gap: result.avgGap,
-    cases: result.cases.map((c) => ({
-      query: c.query,
-      split: c.split ?? null,
-      topic: c.topic ?? null,
-      relevant_score: c.relevantScore,
-      distractor_score: c.distractorScore,
-      gap: c.gap,
-      passed: c.passed,
-    })),
-  };
 }
 
 interface LoadFlags {
@@ -160,7 +139,7 @@ export function registerEval(program: Command): void {
           process.stdout.write(formatRerankReport(result) + '\n');
         }
       } finally {
-        await ranker.dispose?.();
+        await ranker.dispose();
       }
     });
 }
@@ -242,8 +221,8 @@ function registerEvalBeir(evaluate: Command): void {
         if (opts.json) printJson(beirJson(result));
         else process.stdout.write(`${formatBeirReport(result)}\n`);
       } finally {
-        for (const { ranker } of rerankers) await ranker.dispose?.();
-        await encoder?.dispose?.();
+        for (const { ranker } of rerankers) await ranker.dispose();
+        await encoder?.dispose();
       }
     });
 }
@@ -253,6 +232,6 @@ async function runPairwise(model: string, cases: PairwiseCase[], flags: LoadFlag
   try {
     return await evaluatePairwise(ranker, cases, { onProgress: tick });
   } finally {
-    await ranker.dispose?.();
+    await ranker.dispose();
   }
 }

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { buildFunnel } from '../../pipeline/build-funnel.js';
-import { funnelTable } from '../../pipeline/funnel.js';
+import { funnelTable } from '../../present/funnel-table.js';
 import { parseStageSpecs } from '../../pipeline/stage-spec.js';
 import { defaultLlmSpec, parseLlmSpec } from '../../rank/llm/provider-spec.js';
 import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
 import { readCorpus } from '../../retrieve/corpus.js';
-import { ellipsis, table } from '../format.js';
+import { table } from '../../present/table.js';
+import { ellipsis } from '../../present/text.js';
 import { ensureBuiltIn } from '../load-models.js';
 import { FUSION_METHODS } from '../../rank/fusion.js';
 import { fraction, nonNegativeInt, oneOf, positiveInt, printJson } from '../options.js';

@@ -9,7 +9,8 @@ import type { SearchMode } from '../../retrieve/retriever.js';
 import { exists } from '../../util/fs.js';
 import { jsonLinesSize } from '../../util/jsonl.js';
 import { createProgress } from '../../util/progress.js';
-import { ellipsis, table } from '../format.js';
+import { table } from '../../present/table.js';
+import { ellipsis } from '../../present/text.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
 
 const NO_MODEL = 'none';
@@ -109,7 +110,7 @@ export function registerIndex(program: Command): void {
         if (opts.json) printJson({ added, count, model, seconds });
         else process.stdout.write(`Added ${added} documents to ${opts.index} in ${seconds.toFixed(1)} s; it now holds ${count} (model: ${model ?? 'none, text search only'})\n`);
       } finally {
-        await encoder?.dispose?.();
+        await encoder?.dispose();
       }
     });
 
@@ -159,7 +160,7 @@ export function registerIndex(program: Command): void {
           process.stdout.write(`${table(['rank', 'id', score, 'text'], hits.map((h) => [h.rank, h.id, h.score.toFixed(4), ellipsis(h.text, 70)]))}\n`);
         }
       } finally {
-        await encoder?.dispose?.();
+        await encoder?.dispose();
       }
     });
 

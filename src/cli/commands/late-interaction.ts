@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { formatStorageError, storageError } from '../../eval/compact-storage-error.js';
-import { compareRankings, formatAgreement, readAgreementQueries } from '../../eval/late-interaction-agreement.js';
+import { storageError } from '../../eval/compact-storage-error.js';
+import { compareRankings, readAgreementQueries } from '../../eval/late-interaction-agreement.js';
+import { formatAgreement } from '../../present/agreement-report.js';
+import { formatStorageError } from '../../present/storage-error-report.js';
 import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
 import { loadRankerForCommand } from '../load-models.js';
 import { TOKEN_ENCODINGS } from '../../rank/late-interaction/compact-vectors.js';
@@ -9,7 +11,7 @@ import { DEFAULT_LATE_INTERACTION_ENCODER, loadLateInteractionEncoder } from '..
 import { LateInteractionRanker } from '../../rank/late-interaction/ranker.js';
 import { TokenIndex, type IndexDocument } from '../../rank/late-interaction/token-index.js';
 import { createProgress } from '../../util/progress.js';
-import { ellipsis } from '../format.js';
+import { ellipsis } from '../../present/text.js';
 import { readDocuments } from '../input.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
 
@@ -143,7 +145,7 @@ export function registerLateInteraction(program: Command): void {
         }
       } finally {
         await late.dispose();
-        await reference.dispose?.();
+        await reference.dispose();
       }
     });
 }

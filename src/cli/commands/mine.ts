@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 import { exists } from '../../util/fs.js';
 import { readJsonLines } from '../../util/jsonl.js';
 import { createProgress } from '../../util/progress.js';
+import { formatMiningStats, miningStatsJson } from '../../present/mining-report.js';
 import { loadRankerForCommand } from '../load-models.js';
 import { finiteNumber, fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, printJson } from '../options.js';
 
@@ -47,41 +48,6 @@ function atLine(error: unknown, file: string, lines: readonly number[]): unknown
   const [, index, field, sub, rest] = match;
   const name = field === 'positive' && sub === 'id' ? 'positive_id' : field;
   return new Error(`${file}:${lines[Number(index)]}: ${name ? `"${name}": ` : ''}${rest}`);
-}
-
-function statsJson(stats: MiningStats, out: string, format: string) {
-  return {
-    out,
-    format,
-    pairs: stats.pairs,
-    queries: stats.queries,
-    documents: stats.documents,
-    records: stats.records,
-    negatives: stats.negatives,
-    retriever: stats.retriever,
-    scored_by: stats.scoredBy,
-    short: { pairs: stats.short.pairs, no_candidates: stats.short.noCandidates, filtered: stats.short.filtered },
-    skipped: { margin: stats.skipped.margin, relative_margin: stats.skipped.relativeMargin, max_score: stats.skipped.maxScore },
-    positive: { retrieved: stats.positive.retrieved, not_retrieved: stats.positive.notRetrieved, mean_rank: stats.positive.meanRank },
-    mean_positive_score: stats.meanPositiveScore,
-    mean_negative_score: stats.meanNegativeScore,
-    seconds: stats.seconds,
-  };
-}
-
-function summary(stats: MiningStats, out: string, format: string, asked: number): string {
-  const score = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
-  const lines = [
-    `Mined ${stats.negatives} negatives for ${stats.pairs} pairs (${stats.queries} queries) from ${stats.documents} documents ` +
-      `with ${stats.retriever} in ${stats.seconds.toFixed(1)} s; scores: ${stats.scoredBy}`,
-    `short:     ${stats.short.pairs} pairs got fewer than ${asked} negatives (${stats.short.noCandidates} too few candidates in the window, ${stats.short.filtered} filtered)`,
-    `skipped:   ${stats.skipped.margin} by margin, ${stats.skipped.relativeMargin} by relative margin, ${stats.skipped.maxScore} by max score`,
-    `positives: ${stats.positive.retrieved} of ${stats.pairs} retrieved` +
-      (stats.positive.meanRank === null ? '' : `, mean rank ${stats.positive.meanRank.toFixed(2)}`) +
-      `; mean score ${score(stats.meanPositiveScore)} (negatives ${score(stats.meanNegativeScore)})`,
-    `wrote ${out} (${stats.records} ${format} lines)`,
-  ];
-  return lines.join('\n') + '\n';
 }
 
 export function registerMine(program: Command): void {
@@ -146,11 +112,11 @@ export function registerMine(program: Command): void {
         progress.done();
         await mkdir(dirname(resolve(opts.out)), { recursive: true });
         await writeFileAtomic(opts.out, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
-        if (opts.json) printJson(statsJson(stats, opts.out, opts.format));
-        else process.stdout.write(summary(stats, opts.out, opts.format, opts.numNegatives));
+        if (opts.json) printJson(miningStatsJson(stats, opts.out, opts.format));
+        else process.stdout.write(formatMiningStats(stats, opts.out, opts.format, opts.numNegatives));
       } finally {
-        await scorer?.dispose?.();
-        await encoder?.dispose?.();
+        await scorer?.dispose();
+        await encoder?.dispose();
       }
     });
 }

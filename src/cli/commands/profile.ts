@@ -1,55 +1,15 @@
 import type { Command } from 'commander';
 import { readAgreementQueries } from '../../eval/late-interaction-agreement.js';
-import { formatPercentileRows, type LatencySummary } from '../../eval/latency.js';
-import { formatRealLoad, profileService, type ServiceProfile } from '../../eval/latency-profile.js';
-import { ARRIVAL_PROCESSES, formatQueueLevels, type ArrivalProcess } from '../../eval/queue-simulation.js';
-import { writeLatencyReport } from '../../eval/report-svg.js';
-import { loadRankerOrLateInteraction } from '../../rank/late-interaction/load.js';
-import { ensureBuiltIn } from '../load-models.js';
+import { profileService } from '../../eval/latency-profile.js';
+import { formatProfiles, profileJson } from '../../present/latency-profile-report.js';
+import { ARRIVAL_PROCESSES, type ArrivalProcess } from '../../eval/queue-simulation.js';
+import { writeLatencyReport } from '../../present/latency-report-svg.js';
+import { loadRankerForCommand } from '../load-models.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { createProgress } from '../../util/progress.js';
 import { readDocuments } from '../input.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
-import { DEFAULT_QPS_LEVELS, levelJson, positiveNumberList } from './simulate-queue.js';
-
-export function summaryJson(s: LatencySummary) {
-  return { p50: s.p50, p95: s.p95, p99: s.p99, p999: s.p999, max: s.max, mean: s.mean };
-}
-
-export function profileJson(profile: ServiceProfile) {
-  return {
-    model: profile.name,
-    index_ms: profile.indexMs,
-    samples: profile.serviceMs.length,
-    service_ms: summaryJson(profile.service),
-    service_times_ms: profile.serviceMs,
-    simulation: Object.fromEntries(profile.queues.map((q) => [q.arrivals, q.levels.map(levelJson)])),
-    real_load: profile.realLoad.map(({ measured, simulated }) => ({
-      qps: measured.qps,
-      arrivals: measured.arrivals,
-      requests: measured.requests,
-      measured: { ...summaryJson(measured.response), mean_wait_ms: measured.meanWaitMs, busy_share: measured.busyShare },
-      simulated: levelJson(simulated),
-    })),
-  };
-}
-
-/** Everything a profile prints: service-time percentiles, the QPS tables, real load against simulation. */
-export function formatProfiles(profiles: readonly ServiceProfile[], requests: number): string {
-  const out: string[] = [];
-  out.push(`LATENCY PROFILING\nRaw processing time (${profiles.map((p) => `${p.serviceMs.length} samples`).join(', ')}):`);
-  out.push(formatPercentileRows(profiles.map((p) => ({ name: p.name, summary: p.service }))));
-  for (const [i, queue] of profiles[0].queues.entries()) {
-    out.push(
-      `\nQPS SIMULATION (single-server queue, ${requests} requests per level, ${queue.arrivals} arrivals)\n` +
-        'Response time = queue wait + processing time.\n\n' +
-        formatQueueLevels(profiles.map((p) => ({ name: p.name, levels: p.queues[i].levels }))),
-    );
-  }
-  const real = profiles.filter((p) => p.realLoad.length > 0);
-  if (real.length > 0) out.push(`\nREAL LOAD vs SIMULATION (open-loop generator, one worker, FIFO)\n\n${real.map(formatRealLoad).join('\n\n')}`);
-  return out.join('\n');
-}
+import { DEFAULT_QPS_LEVELS, positiveNumberList } from './simulate-queue.js';
 
 export function registerProfile(program: Command): void {
   program
@@ -75,8 +35,7 @@ export function registerProfile(program: Command): void {
       if (!Number.isFinite(opts.seed)) throw new Error(`--seed: expected a number, got ${JSON.stringify(opts.seed)}`);
       const queries = (await readAgreementQueries(opts.queries, '--queries')).map((q) => q.query);
       const documents = (await readDocuments(opts.docs)).map((d) => d.text);
-      await ensureBuiltIn(opts.model, { quiet: opts.json, threads: opts.threads });
-      const ranker = await loadRankerOrLateInteraction(opts.model, { dtype: opts.dtype, threads: opts.threads });
+      const ranker = await loadRankerForCommand(opts.model, { dtype: opts.dtype, threads: opts.threads, quiet: opts.json });
       const arrivals: ArrivalProcess[] = opts.arrivals === 'both' ? ['fixed', 'poisson'] : [opts.arrivals];
       const progress = createProgress({ total: opts.samples, label: 'profiling', enabled: !opts.json });
       let reported = 0;
@@ -105,7 +64,7 @@ export function registerProfile(program: Command): void {
         if (opts.json) printJson(profileJson(profile));
         else process.stdout.write(`Model: ${profile.name}\n${formatProfiles([profile], opts.requests)}\n${opts.report ? `\nwrote ${opts.report}\n` : ''}`);
       } finally {
-        await ranker.dispose?.();
+        await ranker.dispose();
       }
     });
 }

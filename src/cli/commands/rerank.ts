@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
 import { loadRankerForCommand } from '../load-models.js';
 import { createProgress } from '../../util/progress.js';
-import { formatRanking } from '../format.js';
-import { readDocuments } from '../input.js';
+import { formatRanking } from '../../present/ranking.js';
+import { jsonLinesSize } from '../../util/jsonl.js';
+import { DEFAULT_MAX_DOCUMENTS, readDocuments } from '../input.js';
 import { collect, oneOf, positiveInt, printJson, intAtLeast } from '../options.js';
 
 export function registerRerank(program: Command): void {
@@ -14,6 +15,7 @@ export function registerRerank(program: Command): void {
     .requiredOption('--query <text>', 'the query')
     .option('--docs <file>', 'documents: .txt (one per line) or .jsonl ({"text"} or {"id","text"} per line)')
     .option('--doc <text>', 'a document (repeatable)', collect)
+    .option('--max-docs <n>', 'most documents --docs may hold (each one is scored against the query)', positiveInt('--max-docs'), DEFAULT_MAX_DOCUMENTS)
     .option('--top-k <n>', 'keep only the best n', positiveInt('--top-k'))
     .option('--dtype <dtype>', 'fp32 or int8', oneOf('--dtype', ['fp32', 'int8'] as const), 'fp32')
     .option('--threads <n>', 'inference threads', positiveInt('--threads'))
@@ -26,7 +28,7 @@ export function registerRerank(program: Command): void {
       if (opts.query.trim() === '') throw new Error('--query: expected a non-empty query');
       if (!opts.docs && !opts.doc) throw new Error('give documents with --docs FILE or --doc TEXT');
       if (opts.docs && opts.doc) throw new Error('give documents with either --docs or --doc, not both');
-      const documents = opts.docs ? (await readDocuments(opts.docs)).map((d) => d.text) : (opts.doc as string[]);
+      const documents = opts.docs ? await readDocumentTexts(opts.docs, opts.maxDocs, !opts.json) : (opts.doc as string[]);
       const ranker = await loadRankerForCommand(opts.model, { dtype: opts.dtype, threads: opts.threads, maxLength: opts.maxLength, quiet: opts.json });
       const progress = createProgress({ total: documents.length, label: 'scoring', enabled: !opts.json });
       let reported = 0;
@@ -42,11 +44,29 @@ export function registerRerank(program: Command): void {
         },
       } as Parameters<typeof ranker.rank>[2]);
       progress.done();
-      await ranker.dispose?.();
+      await ranker.dispose();
       if (opts.json) {
-        printJson({ results: ranked.results.map((r) => ({ index: r.index, score: r.score, document: r.document })) });
+        printJson({ results: ranked.results.map((r) => ({ index: r.index, score: r.score, document: r.document.text })) });
       } else {
         process.stdout.write(`Query: ${opts.query}\nModel: ${ranker.name}\n${formatRanking(ranked, documents)}\n`);
       }
     });
+}
+
+/** The texts of a --docs file, streamed with a progress line on bytes read (a large file takes a while to read). */
+async function readDocumentTexts(path: string, maxDocuments: number, showProgress: boolean): Promise<string[]> {
+  const reading = createProgress({ total: await jsonLinesSize(path), label: 'reading (bytes)', enabled: showProgress });
+  let read = 0;
+  try {
+    const documents = await readDocuments(path, {
+      maxDocuments,
+      onBytes: (bytes) => {
+        reading.tick(bytes - read);
+        read = bytes;
+      },
+    });
+    return documents.map((d) => d.text);
+  } finally {
+    reading.done();
+  }
 }

@@ -2,11 +2,11 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { readText } from '../../util/jsonl.js';
 import {
   ARRIVAL_PROCESSES,
-  formatQueueLevels,
   parseServiceTimes,
   simulateLevels,
   type QueueLevelResult,
 } from '../../eval/queue-simulation.js';
+import { formatQueueLevels, levelJson } from '../../present/queue-report.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
 
 /** The article's load levels. */
@@ -25,21 +25,6 @@ export function positiveNumberList(name: string): (value: string) => number[] {
 
 function nonNegativeNumberList(name: string): (value: string) => number[] {
   return (value) => parseServiceTimes(`[${value}]`, name);
-}
-
-/** The `--json` shape of one level, times in ms. */
-export function levelJson(level: QueueLevelResult) {
-  const r = level.response;
-  return {
-    qps: level.qps,
-    utilization: level.utilization,
-    p50: r.p50,
-    p95: r.p95,
-    p99: r.p99,
-    p999: r.p999,
-    max: r.max,
-    mean_wait_ms: level.meanWaitMs,
-  };
 }
 
 export function registerSimulateQueue(program: Command): void {

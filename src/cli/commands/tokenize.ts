@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { resolveModel } from '../../models/model-folder.js';
-import { PairTokenizer, type Encoded } from '../../models/tokenizer.js';
+import { PairTokenizer } from '../../models/tokenizer/index.js';
 import { readJsonLines } from '../input.js';
 import { positiveInt, printJson } from '../options.js';
+import { encodingJson, formatEncoding } from '../../present/encoding.js';
 
 export function registerTokenize(program: Command): void {
   program
@@ -33,8 +34,8 @@ export function registerTokenize(program: Command): void {
       }
       for (const { query, doc } of pairs) {
         const encoded = tokenizer.encodePair(query, doc, { maxLength });
-        if (opts.json) printJson(asJson(encoded));
-        else process.stdout.write(describe(tokenizer, encoded) + '\n');
+        if (opts.json) printJson(encodingJson(encoded));
+        else process.stdout.write(formatEncoding(tokenizer, encoded) + '\n');
       }
     });
 }
@@ -42,13 +43,4 @@ export function registerTokenize(program: Command): void {
 async function loadTokenizer(model: string): Promise<PairTokenizer> {
   const isFolder = await stat(model).then((s) => s.isDirectory(), () => false);
   return PairTokenizer.fromFolder(isFolder ? model : (await resolveModel(model)).dir);
-}
-
-function asJson(e: Encoded): Record<string, number[]> {
-  return { input_ids: e.inputIds, token_type_ids: e.tokenTypeIds, attention_mask: e.attentionMask };
-}
-
-function describe(tokenizer: PairTokenizer, e: Encoded): string {
-  const tokens = e.inputIds.map((id, i) => `${tokenizer.decodeToken(id)}/${id}${e.tokenTypeIds[i] ? "'" : ''}`);
-  return `${e.inputIds.length} tokens (' = segment B): ${tokens.join(' ')}`;
 }

@@ -1,24 +1,25 @@
 import type { Command } from 'commander';
-import { comparePairwise, formatPairwiseComparison, readPairwiseCases, type PairwiseResult } from '../../eval/pairwise.js';
+import { comparePairwise, readPairwiseCases } from '../../eval/pairwise.js';
+import { formatTrainingLines } from '../../present/loss-table.js';
+import { formatPairwiseComparison, pairwiseSummaryJson } from '../../present/pairwise-report.js';
 import { logitToSimilarity, teacherLogits } from '../../train/distill.js';
-import {
-  BinaryCrossEntropyLoss,
-  CosineSimilarityLoss,
-  MarginMSELoss,
-  MSELoss,
-  MultipleNegativesRankingLoss,
-  type Loss,
-} from '../../train/losses/index.js';
+import { CosineSimilarityLoss, createLoss, describeLosses, lossNames, type LossName, type LossTarget, type RegisteredLoss } from '../../train/losses/index.js';
 import { fineTune, finalLoss } from '../../train/fine-tune.js';
-import type { LossTarget } from '../../train/losses/loss.js';
 import { resolveTrainingConfig } from '../../train/training-config.js';
 import { createProgress } from '../../util/progress.js';
 import { loadRankerForCommand } from '../load-models.js';
 import { readJsonLines, type JsonLine } from '../../util/jsonl.js';
 import { intAtLeast, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, printJson } from '../options.js';
 
-const CROSS_ENCODER_LOSSES = ['bce', 'mse', 'margin-mse'] as const;
-const BI_ENCODER_LOSSES = ['cosine', 'mnrl'] as const;
+/** The losses that learn a teacher's scores, which `--teacher` can fill in. */
+const TEACHER_LOSSES = describeLosses().filter((l) => l.learnsFrom === 'teacher scores').map((l) => l.name);
+
+/** `--loss` with the registry's losses for `target` as choices; the first is the default. */
+function lossOption(command: Command, target: LossTarget): Command {
+  const names = lossNames(target);
+  const help = describeLosses(target).map((l) => `${l.name} (${l.learnsFrom})`).join(', ');
+  return command.option('--loss <loss>', help, oneOf('--loss', names), names[0]);
+}
 
 /** The options every training command shares: the TrainingConfig fields plus evaluation and output. */
 function trainingOptions(command: Command): Command {
@@ -62,30 +63,27 @@ export function registerTrain(program: Command): void {
   const trainCommand = program.command('train').description('Fine-tune a cross-encoder or a bi-encoder (libtorch engine)');
 
   trainingOptions(
-    trainCommand
-      .command('cross-encoder')
-      .description('Lines: {"query","document","label"} (bce), {"query","document","score"} (mse), {"query","positive","negative","margin"} (margin-mse)')
-      .requiredOption('--base <model>', 'model folder or hub id to start from (a plain encoder gets a new classifier head)')
-      .option('--loss <loss>', CROSS_ENCODER_LOSSES.join(', '), oneOf('--loss', CROSS_ENCODER_LOSSES), 'bce')
-      .option('--teacher <model>', 'mse: a cross-encoder that scores lines without a "score"'),
-  ).action(async (opts: TrainingCliOptions & { base: string; loss: (typeof CROSS_ENCODER_LOSSES)[number]; teacher?: string }) => {
-    const loss: Loss<unknown> = opts.loss === 'bce' ? new BinaryCrossEntropyLoss() : opts.loss === 'mse' ? new MSELoss() : new MarginMSELoss();
+    lossOption(
+      trainCommand
+        .command('cross-encoder')
+        .description(formatTrainingLines(describeLosses('cross-encoder')))
+        .requiredOption('--base <model>', 'model folder or hub id to start from (a plain encoder gets a new classifier head)'),
+      'cross-encoder',
+    ).option('--teacher <model>', `${TEACHER_LOSSES.join(', ')}: a cross-encoder that scores lines without a "score"`),
+  ).action(async (opts: TrainingCliOptions & { base: string; loss: LossName; teacher?: string }) => {
+    const loss = createLoss(opts.loss, '--loss');
     let lines = await readJsonLines(opts.train, '--train');
     if (opts.teacher) {
-      if (opts.loss !== 'mse') throw new Error('--teacher: only the mse loss learns from a teacher');
+      if (loss.learnsFrom !== 'teacher scores') throw new Error(`--teacher: only the ${TEACHER_LOSSES.join(', ')} loss learns from a teacher`);
       lines = await withTeacherScores(lines, opts.train, opts.teacher, opts.json, (logit) => logit);
     }
     await runTraining(opts, opts.base, 'cross-encoder', loss, lines);
   });
 
   trainingOptions(
-    trainCommand
-      .command('bi-encoder')
-      .description('Lines: {"query","document","score"} with score in [-1, 1] (cosine), {"query","positive"} (mnrl)')
-      .requiredOption('--base <model>', 'model folder or hub id to start from')
-      .option('--loss <loss>', BI_ENCODER_LOSSES.join(', '), oneOf('--loss', BI_ENCODER_LOSSES), 'cosine'),
-  ).action(async (opts: TrainingCliOptions & { base: string; loss: (typeof BI_ENCODER_LOSSES)[number] }) => {
-    const loss: Loss<unknown> = opts.loss === 'cosine' ? new CosineSimilarityLoss() : new MultipleNegativesRankingLoss();
+    lossOption(trainCommand.command('bi-encoder').description(formatTrainingLines(describeLosses('bi-encoder'))).requiredOption('--base <model>', 'model folder or hub id to start from'), 'bi-encoder'),
+  ).action(async (opts: TrainingCliOptions & { base: string; loss: LossName }) => {
+    const loss = createLoss(opts.loss, '--loss');
     await runTraining(opts, opts.base, 'bi-encoder', loss, await readJsonLines(opts.train, '--train'));
   });
 
@@ -120,11 +118,11 @@ async function withTeacherScores(lines: Lines, file: string, teacherModel: strin
     },
   });
   progress.done();
-  await teacher.dispose?.();
+  await teacher.dispose();
   return lines.map(({ line, value }, i) => ({ line, value: { ...value, score: map(logits[i]) } }));
 }
 
-async function runTraining(opts: TrainingCliOptions, base: string, target: LossTarget, loss: Loss<unknown>, lines: JsonLine[]): Promise<void> {
+async function runTraining(opts: TrainingCliOptions, base: string, target: LossTarget, loss: RegisteredLoss, lines: JsonLine[]): Promise<void> {
   const examples = lines.map(({ line, value }) => loss.parseExample(value, `${opts.train}:${line}`));
   const config = resolveTrainingConfig({
     outputDir: opts.out,
@@ -160,7 +158,7 @@ async function runTraining(opts: TrainingCliOptions, base: string, target: LossT
       resumed_from_step: training.resumedFromStep,
       first_loss: training.losses[0],
       final_loss: last,
-      ...(before && after ? { before: summary(before), after: summary(after), comparison: comparePairwise(before, after) } : {}),
+      ...(before && after ? { before: pairwiseSummaryJson(before), after: pairwiseSummaryJson(after), comparison: comparePairwise(before, after) } : {}),
     });
     return;
   }
@@ -172,8 +170,4 @@ async function runTraining(opts: TrainingCliOptions, base: string, target: LossT
   ];
   if (before && after) out.push('', formatPairwiseComparison(before, after));
   process.stdout.write(out.join('\n') + '\n');
-}
-
-function summary(r: PairwiseResult) {
-  return { accuracy: r.accuracy, seen: r.seen, unseen: r.unseen, avg_gap: r.avgGap };
 }

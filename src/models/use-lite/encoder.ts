@@ -134,4 +134,8 @@ export class UseLiteOnnxEncoder implements SentenceEncoder {
     this.released = true;
     await this.session.release();
   }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
 }

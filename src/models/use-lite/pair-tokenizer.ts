@@ -8,6 +8,8 @@
  * as the pretrained sentence encoder reads it: its pieces alone, no markers.
  */
 import {
+  checkTokenizerText,
+  encodedFromIds,
   padEncoded,
   pairFromIds,
   pairWindowsFromIds,
@@ -16,7 +18,7 @@ import {
   type PairEncodeOptions,
   type PairWindowOptions,
   type SequenceTokenizer,
-} from '../tokenizer.js';
+} from '../tokenizer/index.js';
 import { UseLiteTokenizer } from './tokenizer.js';
 
 /** `<s>` and `</s>` in the package's vocabulary (ids 1 and 2, after the unknown piece 0). */
@@ -34,7 +36,7 @@ export class UseLitePairTokenizer implements SequenceTokenizer {
   }
 
   tokenIds(text: string): number[] {
-    if (typeof text !== 'string') throw new Error(`tokenIds: expected a string, got ${typeof text}`);
+    checkTokenizerText(text);
     return this.pieces.encode(text);
   }
 
@@ -54,8 +56,7 @@ export class UseLitePairTokenizer implements SequenceTokenizer {
   }
 
   encodeSingle(text: string, options: PairEncodeOptions): Encoded {
-    const ids = this.pieces.encodeClipped(text, this.checkedLength(options.maxLength, 1));
-    return { inputIds: ids, tokenTypeIds: new Array<number>(ids.length).fill(0), attentionMask: new Array<number>(ids.length).fill(1) };
+    return encodedFromIds(this.pieces.encodeClipped(text, this.checkedLength(options.maxLength, 1)));
   }
 
   /** Padding id 0 (the unknown piece) is never seen: padded positions are masked. */

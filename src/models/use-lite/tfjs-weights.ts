@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Float32Tensor, TensorMap } from '../tensors.js';
+import { transpose2d } from '../tensors.js';
 
 interface ManifestWeight {
   name: string;
@@ -91,16 +92,6 @@ function tensorSources(): { name: string; tf: string; shape: number[]; linear?: 
     );
   }
   return list;
-}
-
-/** [rows, cols] row-major -> [cols, rows]. */
-export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = data[base + c];
-  }
-  return out;
 }
 
 /**

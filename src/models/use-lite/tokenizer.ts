@@ -4,8 +4,8 @@
  * A stock Hugging Face Unigram tokenizer differs from it (tie-breaking, the "unset" test, unknown handling, reserved
  * ids, UTF-16 backtracking), so `tokenizer.json` carries a `rankwise_use_lite` marker that selects this class.
  */
-import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { readTokenizerJson } from '../tokenizer/loader.js';
 
 export const SEPARATOR = '\u2581';
 /** Ids 0-5: unknown, <s>, </s> and three extra ids. The runtime never matches them, and adds no BOS/EOS. */
@@ -196,7 +196,7 @@ export class UseLiteTokenizer {
   }
 
   static async load(path: string): Promise<UseLiteTokenizer> {
-    return UseLiteTokenizer.fromJSON(JSON.parse(await readFile(path, 'utf8')), path);
+    return UseLiteTokenizer.fromJSON(await readTokenizerJson(path, true), path);
   }
 
   async save(path: string): Promise<void> {

@@ -11,9 +11,10 @@ import type { TokenEmbeddings } from '../../models/bi-encoder.js';
 import { loadBertModel, runBertBatch, type BertModelLoadOptions } from '../../models/bert-model.js';
 import { readSafetensorsFile } from '../../models/safetensors.js';
 import type { ort } from '../../models/session.js';
-import { PairTokenizer } from '../../models/tokenizer.js';
+import { PairTokenizer } from '../../models/tokenizer/index.js';
 import { exists } from '../../util/fs.js';
 import { dotsNTJs } from './dot-engine.js';
+import type { DisposableResource } from '../../util/disposable.js';
 
 /** Python's string.punctuation, which ColBERT's skiplist is built from. */
 export const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
@@ -89,7 +90,7 @@ export interface ColBertInput {
   mask: number[];
 }
 
-export class ColBertEncoder {
+export class ColBertEncoder implements DisposableResource {
   readonly dimension: number;
   private constructor(
     readonly name: string,
@@ -204,5 +205,9 @@ export class ColBertEncoder {
 
   async dispose(): Promise<void> {
     await this.session.release();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 }

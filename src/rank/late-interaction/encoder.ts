@@ -5,10 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BiEncoder, type TokenEmbeddings } from '../../models/bi-encoder.js';
+import type { TokenEmbeddings } from '../../models/bi-encoder.js';
 import type { BertModelLoadOptions } from '../../models/bert-model.js';
-import { builtInUseLiteFolder, isUseLiteFolder } from '../../models/use-lite/builtin.js';
-import { UseLiteOnnxEncoder } from '../../models/use-lite/encoder.js';
+import { locateModel, resolveModel } from '../../models/model-folder.js';
 import { exists } from '../../util/fs.js';
 import { ColBertEncoder } from './colbert.js';
 
@@ -20,7 +19,7 @@ export interface LateInteractionEncoder {
   dispose(): Promise<void>;
 }
 
-/** Anything with per-token embeddings: UseLiteOnnxEncoder, BiEncoder. */
+/** Anything with per-token embeddings: every family's sentence encoder (UseLiteOnnxEncoder, BiEncoder). */
 export interface TokenEmbedder {
   readonly name: string;
   readonly dimension: number;
@@ -62,15 +61,13 @@ export async function isColBertFolder(dir: string): Promise<boolean> {
 /** The default encoder for late interaction: the real pretrained USE Lite. */
 export const DEFAULT_LATE_INTERACTION_ENCODER = 'use-lite';
 
-/** `use-lite`, a converted USE Lite folder, a ColBERT checkpoint folder, or any BERT-family encoder folder / hub id. */
+/** A ColBERT checkpoint folder, or any model whose family gives a sentence encoder (a built-in name, a folder, a hub id). */
 export async function loadLateInteractionEncoder(
   model: string = DEFAULT_LATE_INTERACTION_ENCODER,
   options: BertModelLoadOptions = {},
 ): Promise<LateInteractionEncoder> {
-  if (model === 'use-lite') {
-    return new SentenceTokenEncoder(await UseLiteOnnxEncoder.load(await builtInUseLiteFolder(), { dtype: options.dtype, threads: options.threads, name: 'use-lite' }));
-  }
-  if (await isUseLiteFolder(model)) return new SentenceTokenEncoder(await UseLiteOnnxEncoder.load(model, { dtype: options.dtype, threads: options.threads }));
-  if (await isColBertFolder(model)) return ColBertEncoder.load(model, options);
-  return new SentenceTokenEncoder(await BiEncoder.load(model, options));
+  const located = await locateModel(model, options);
+  if (await isColBertFolder(located.dir)) return ColBertEncoder.load(located.dir, options);
+  const folder = await resolveModel(located, options);
+  return new SentenceTokenEncoder(await folder.family.loadSentenceEncoder(folder, options));
 }

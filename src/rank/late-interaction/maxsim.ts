@@ -3,6 +3,7 @@
  * query tokens. Documents are scored in bulk from one contiguous token block, never one small matrix per document.
  */
 import { createDotEngine, type DotEngine, type DotEngineName } from './dot-engine.js';
+import type { DisposableResource } from '../../util/disposable.js';
 
 /** Query tokens as one row-major matrix. */
 export interface TokenMatrix {
@@ -184,7 +185,7 @@ export const MAXSIM_KERNELS: readonly MaxSimKernel[] = ['auto', 'js', 'onnx'];
 export const ONNX_MIN_WORK = 1 << 20;
 
 /** MaxSim with the kernel chosen per call ('auto') or fixed; owns the onnxruntime session it may create. */
-export class MaxSimScorer {
+export class MaxSimScorer implements DisposableResource {
   private onnx: Promise<DotEngine> | undefined;
 
   constructor(
@@ -212,5 +213,9 @@ export class MaxSimScorer {
   async dispose(): Promise<void> {
     if (this.onnx) await (await this.onnx).dispose();
     this.onnx = undefined;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 }

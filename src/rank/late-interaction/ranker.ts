@@ -3,6 +3,7 @@
  * only the query and scores it against the kept document tokens with MaxSim.
  */
 import type { TokenEmbeddings } from '../../models/bi-encoder.js';
+import { toDocuments, type DocumentInput } from '../../documents.js';
 import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from '../results.js';
 import type { LateInteractionEncoder } from './encoder.js';
 import { MaxSimScorer, type MaxSimKernel, type TokenBlock } from './maxsim.js';
@@ -37,9 +38,10 @@ export class LateInteractionRanker implements Ranker {
   }
 
   /** Encodes documents ahead of time (the one-time index step); later `rank` calls reuse them. Returns the time taken in ms. */
-  async indexDocuments(documents: readonly string[]): Promise<number> {
+  async indexDocuments(documents: readonly DocumentInput[]): Promise<number> {
     const start = performance.now();
-    const missing = [...new Set(documents.filter((d) => !this.documentTokens.has(d)))];
+    const texts = toDocuments(documents).map((d) => d.text);
+    const missing = [...new Set(texts.filter((d) => !this.documentTokens.has(d)))];
     if (missing.length > 0) {
       const encoded = await this.encoder.encodeDocuments(missing);
       missing.forEach((text, i) => this.documentTokens.set(text, encoded[i]));
@@ -55,9 +57,9 @@ export class LateInteractionRanker implements Ranker {
     return this.scorer.score(queryTokens, this.blockFor(documents));
   }
 
-  async rank(query: string, documents: readonly string[], options: RankOptions = {}): Promise<RankedResults> {
-    checkRankInput(query, documents, options);
-    return rankByScores(query, documents, await this.scores(query, documents), this.name, options);
+  async rank(query: string, documents: readonly DocumentInput[], options: RankOptions = {}): Promise<RankedResults> {
+    const checked = checkRankInput(query, documents, options);
+    return rankByScores(query, checked, await this.scores(query, checked.map((d) => d.text)), this.name, options);
   }
 
   /** The same document list is scored again and again in a service; its block is built once. */
@@ -72,5 +74,9 @@ export class LateInteractionRanker implements Ranker {
   async dispose(): Promise<void> {
     await this.scorer.dispose();
     await this.encoder.dispose();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 }

@@ -19,6 +19,8 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ScoredDocument } from '../../documents.js';
+import type { DisposableResource } from '../../util/disposable.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { faultPoint, rendezvousPoint } from '../../util/fault.js';
 import { withWriteLock } from '../../util/write-lock.js';
@@ -70,11 +72,8 @@ export interface SearchOptions {
   kernel?: MaxSimKernel;
 }
 
-export interface SearchHit {
-  id: string;
-  score: number;
-  text?: string;
-}
+/** A scored {@link ScoredDocument}; `text` only when it was added with the vectors (the index stores no metadata). */
+export type SearchHit = Omit<ScoredDocument, 'text' | 'metadata'> & { text?: string };
 
 export interface SearchResult {
   hits: SearchHit[];
@@ -194,7 +193,7 @@ function rawBytes(values: Float32Array | Uint16Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
-export class TokenIndex {
+export class TokenIndex implements DisposableResource {
   private segments: Segment[] = [];
   private where = new Map<string, { segment: number; doc: number }>();
   private centroids: Float32Array | null = null;
@@ -388,6 +387,15 @@ export class TokenIndex {
     this.engines.clear();
     for (const scorer of this.scorers.values()) await scorer.dispose();
     this.scorers.clear();
+  }
+
+  /** The same as close(): releases the ONNX engines and scorers (the files need no closing). */
+  dispose(): Promise<void> {
+    return this.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   // -------------------------------------------------------------------------------------------------------------

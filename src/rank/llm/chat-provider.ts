@@ -1,3 +1,5 @@
+import type { DisposableResource } from '../../util/disposable.js';
+
 /** A JSON schema, as plain data (the subset chat APIs and llama.cpp grammars accept). */
 export type JsonSchema = Record<string, unknown>;
 
@@ -12,11 +14,13 @@ export interface ChatRequest {
   signal?: AbortSignal;
 }
 
-/** Anything that can answer one system + user prompt with text: a hosted API, a local server, an in-process model. */
-export interface ChatProvider {
+/**
+ * Anything that can answer one system + user prompt with text: a hosted API, a local server, an in-process
+ * model. `dispose()` frees an in-process model and is a no-op for the others.
+ */
+export interface ChatProvider extends DisposableResource {
   readonly name: string;
   complete(request: ChatRequest): Promise<string>;
-  dispose?(): Promise<void>;
 }
 
 /**

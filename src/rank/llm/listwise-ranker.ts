@@ -1,4 +1,5 @@
-import { checkRankInput, type RankedResults, type Ranker, type RankOptions } from '../results.js';
+import type { DocumentInput } from '../../documents.js';
+import { checkRankInput, resultsInOrder, type RankedResults, type Ranker, type RankOptions } from '../results.js';
 import type { ChatProvider } from './chat-provider.js';
 import { parseRankingAnswer, validateRanking, type RankingRepairs } from './ranking-answer.js';
 import { buildRankingPrompt } from './ranking-prompt.js';
@@ -70,8 +71,9 @@ export class LlmListwiseRanker implements Ranker {
     return `llm:${this.provider.name}`;
   }
 
-  async rank(query: string, documents: readonly string[], options: RankOptions & { signal?: AbortSignal } = {}): Promise<LlmRankedResults> {
-    checkRankInput(query, documents, options);
+  async rank(query: string, inputs: readonly DocumentInput[], options: RankOptions = {}): Promise<LlmRankedResults> {
+    const checked = checkRankInput(query, inputs, options);
+    const documents = checked.map((d) => d.text);
     const windows: LlmWindowReport[] = [];
     const indices = documents.map((_, i) => i);
     // One document, or none, has only one order: no call needed.
@@ -84,19 +86,8 @@ export class LlmListwiseRanker implements Ranker {
             return windowOrder;
           });
     const n = order.length;
-    const kept = options.topK === undefined ? order : order.slice(0, options.topK);
-    const withText = options.returnDocuments ?? true;
-    return {
-      query,
-      model: this.name,
-      results: kept.map((index, position) => ({
-        index,
-        rank: position + 1,
-        score: (n - position) / n,
-        ...(withText ? { document: documents[index] } : {}),
-      })),
-      llm: summarize(this.provider.name, windows),
-    };
+    const ranked = resultsInOrder(query, checked, order, (_, position) => (n - position) / n, this.name, options);
+    return { ...ranked, llm: summarize(this.provider.name, windows) };
   }
 
   private async rankWindow(
@@ -136,7 +127,11 @@ export class LlmListwiseRanker implements Ranker {
   }
 
   async dispose(): Promise<void> {
-    await this.provider.dispose?.();
+    await this.provider.dispose();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 }
 

@@ -133,6 +133,10 @@ export class LlamaCppProvider implements ChatProvider {
     await loaded.model.dispose();
     await loaded.llama.dispose();
   }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
 }
 
 function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {

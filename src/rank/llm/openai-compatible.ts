@@ -115,6 +115,13 @@ export class OpenAICompatibleProvider implements ChatProvider {
     if (typeof content !== 'string') throw new ProviderError(`${url}: the response has no choices[0].message.content string`, true);
     return content;
   }
+
+  /** Nothing to free: each request is a plain fetch. */
+  async dispose(): Promise<void> {}
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

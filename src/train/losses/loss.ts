@@ -1,20 +1,33 @@
-import type { SequenceTokenizer } from '../../models/tokenizer.js';
-import type { TrainRequest } from '../engine.js';
+import type { SequenceTokenizer } from '../../models/tokenizer/index.js';
 
 /** Which model a loss trains: a cross-encoder (one logit per pair) or a bi-encoder (one vector per text). */
 export type LossTarget = 'cross-encoder' | 'bi-encoder';
 
+/** What a training line gives the loss to learn from. */
+export type LossSupervision = 'binary labels' | 'teacher scores' | 'margins' | 'similarities' | 'positive pairs';
+
+/** What every engine request carries: the id of the loss, which the native addon's loss table also knows. */
+export interface LossRequest {
+  loss: string;
+}
+
 /**
  * A loss turns a batch of training examples into one engine request. It owns the example format: parsing checks a
  * raw JSON line and names the field that is wrong, so a training file's errors point at a line and a field.
+ * Its name, target and description are what the registry (registry.ts) lists for the CLI and the docs.
  */
-export interface Loss<Example> {
-  readonly name: TrainRequest['loss'];
+export interface Loss<Example, Request extends LossRequest = LossRequest> {
+  readonly name: Request['loss'];
   readonly target: LossTarget;
+  readonly learnsFrom: LossSupervision;
+  /** One line for help texts and the docs. */
+  readonly description: string;
   /** The fields a training line must have, for help texts and errors. */
   readonly fields: readonly string[];
+  /** The inputs the engine's raw `evaluateLoss` takes for this loss (gradient checks). */
+  readonly evaluationInputs: readonly string[];
   parseExample(raw: Record<string, unknown>, where: string): Example;
-  request(examples: readonly Example[], tokenizer: SequenceTokenizer, maxLength: number): TrainRequest;
+  request(examples: readonly Example[], tokenizer: SequenceTokenizer, maxLength: number): Request;
 }
 
 export function stringField(raw: Record<string, unknown>, field: string, where: string): string {

@@ -4,8 +4,8 @@
  * queue's seconds and an idle server's milliseconds have to fit on one chart.
  */
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { NamedSummary } from './latency.js';
-import type { SystemLevels } from './queue-simulation.js';
+import type { NamedSummary } from '../eval/latency.js';
+import type { SystemLevels } from '../eval/queue-simulation.js';
 
 export interface LatencyReport {
   title: string;

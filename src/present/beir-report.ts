@@ -1,39 +1,6 @@
 import type { BeirEvaluation, BeirMetrics } from '../eval/beir.js';
-import type { RankedResults } from '../rank/results.js';
-
-export function ellipsis(text: string, width: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= width ? flat : `${flat.slice(0, width - 1)}…`;
-}
-
-/** The source article's layout: `#1 (score 8.0912) [was #0] text…`. */
-export function formatRanking(ranked: RankedResults, documents: readonly string[], width = 90, mark?: (index: number) => string): string {
-  return ranked.results
-    .map((r) => `#${r.rank} (score ${r.score.toFixed(4)}) [was #${r.index}] ${ellipsis(documents[r.index], width)}${mark ? mark(r.index) : ''}`)
-    .join('\n');
-}
-
-/** A plain text table with right-aligned numeric columns. */
-export function table(headers: string[], rows: Array<Array<string | number>>): string {
-  const cells = rows.map((row) => row.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
-  const numeric = headers.map((_, i) => rows.every((r) => typeof r[i] === 'number'));
-  const line = (values: string[]) => values.map((v, i) => (numeric[i] ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
-}
-
-function formatNumber(value: number): string {
-  if (Number.isNaN(value)) return 'n/a';
-  if (Number.isInteger(value)) return String(value);
-  return Math.abs(value) >= 100 ? value.toFixed(1) : value.toFixed(Math.abs(value) >= 10 ? 2 : 3);
-}
-
-/** `+12.3%` / `-4.0%` against a baseline; `n/a` when the baseline is 0. */
-export function relativeChange(value: number, baseline: number): string {
-  if (!(baseline > 0)) return 'n/a';
-  const change = ((value - baseline) / baseline) * 100;
-  return `${change >= 0 ? '+' : ''}${change.toFixed(1)}%`;
-}
+import { relativeChange } from './relative-change.js';
+import { table } from './table.js';
 
 /** `eval beir`'s table: the first stage, then each reranker alone and fused, with nDCG@10 relative to the first stage. */
 export function formatBeirReport(result: BeirEvaluation): string {

@@ -1,7 +1,7 @@
-import type { SentenceEncoder } from './sentence-encoder.js';
-import { lengthSortedBatches } from './batching.js';
-import { encodeClippedBeforeSpace } from './use-lite/tokenizer.js';
-import { l2normalize } from './vectors.js';
+import type { SentenceEncoder } from '../sentence-encoder.js';
+import { lengthSortedBatches } from '../batching.js';
+import { encodeClippedBeforeSpace } from './tokenizer.js';
+import { l2normalize } from '../vectors.js';
 
 /*
  * Universal Sentence Encoder Lite, run by the TF.js-on-WASM runtime that `@energetic-ai/core` bundles, with the graph and
@@ -125,6 +125,10 @@ export class UseLiteEncoder implements SentenceEncoder {
       if (shared === this.entry) shared = undefined;
       this.runtime.model.dispose();
     }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 
   private async runBatch(batchIds: number[][]): Promise<Float32Array[]> {
