@@ -23,16 +23,5 @@ export interface ChatProvider extends DisposableResource {
   complete(request: ChatRequest): Promise<string>;
 }
 
-/**
- * A provider failure that says whether trying again can help: a 5xx, 429 or dropped connection can; a 401, a
- * malformed request or a prompt longer than the model's context cannot.
- */
-export class ProviderError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-    this.name = 'ProviderError';
-  }
-}
+/** A provider failure that says whether trying again can help (see src/errors.ts). */
+export { ProviderError } from '../../errors.js';
