@@ -4,7 +4,7 @@
  * is the built-in cross-encoder on the pretrained USE Lite backbone (shipped in the package), `use-lite` the bi-encoder.
  */
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_RERANKER, loadRanker } from '../src/index.js';
+import { DEFAULT_RERANKER, loadRanker } from 'rankwise';
 
 const data = JSON.parse(await readFile(new URL('../datasets/quickstart.json', import.meta.url), 'utf8')) as {
   query: string;

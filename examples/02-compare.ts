@@ -4,8 +4,8 @@
  * Run: `npx tsx examples/02-compare.ts MODEL_A MODEL_B ...` (default: the built-in cross-encoder in fp32 and int8, and
  * USE Lite as a bi-encoder: all real pretrained weights, offline).
  */
-import { compareRankers, CrossEncoder, loadRanker, type Ranker } from '../src/index.js';
-import { builtInModelFolder } from '../src/models/shipped-model.js';
+import { builtInModelFolder, CrossEncoder, loadRanker, type Ranker } from 'rankwise';
+import { compareRankers } from 'rankwise/eval';
 
 const given = process.argv.slice(2);
 const query = 'how do I reset a forgotten password';

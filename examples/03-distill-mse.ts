@@ -5,12 +5,9 @@
  * Run: `npx tsx examples/03-distill-mse.ts [--base MODEL] [--teacher MODEL] [--out DIR] [--epochs N]`
  */
 import { join } from 'node:path';
-import { formatPairwiseComparison } from '../src/present/index.js';
-import { CrossEncoder } from '../src/rank/cross-encoder.js';
-import { teacherLogits } from '../src/train/distill.js';
-import { fineTune } from '../src/train/fine-tune.js';
-import { MSELoss } from '../src/train/losses/index.js';
-import { resolveTrainingConfig } from '../src/train/training-config.js';
+import { CrossEncoder } from 'rankwise';
+import { formatPairwiseComparison } from 'rankwise/present';
+import { fineTune, MSELoss, resolveTrainingConfig, teacherLogits } from 'rankwise/train';
 import { arg, baseModel, readCases, readLines, schedule, scratch } from './shared.js';
 
 const lines = await readLines('soft-scores/train.jsonl');

@@ -5,10 +5,8 @@
  * Run: `npx tsx examples/04-finetune-bce.ts [--base MODEL] [--out DIR] [--epochs N]`
  */
 import { join } from 'node:path';
-import { formatPairwiseComparison } from '../src/present/index.js';
-import { fineTune } from '../src/train/fine-tune.js';
-import { BinaryCrossEntropyLoss } from '../src/train/losses/index.js';
-import { resolveTrainingConfig } from '../src/train/training-config.js';
+import { formatPairwiseComparison } from 'rankwise/present';
+import { BinaryCrossEntropyLoss, fineTune, resolveTrainingConfig } from 'rankwise/train';
 import { arg, baseModel, readCases, readLines, schedule, scratch } from './shared.js';
 
 const loss = new BinaryCrossEntropyLoss();

@@ -4,8 +4,9 @@
  * queries (12 topics, 38 paraphrases, 22 near misses that must miss) and prints the per-query table and summary.
  * Run: `npx tsx examples/05-semantic-cache.ts [--model MODEL] [--threshold T] [--strategy two-step|scan]`.
  */
-import { DEFAULT_CACHE_THRESHOLD, DEFAULT_ENCODER, loadSentenceEncoder, parseSimulationQueries, simulateCache } from '../src/index.js';
-import { formatSimulation } from '../src/present/index.js';
+import { DEFAULT_ENCODER, loadSentenceEncoder } from 'rankwise';
+import { DEFAULT_CACHE_THRESHOLD, parseSimulationQueries, simulateCache } from 'rankwise/cache';
+import { formatSimulation } from 'rankwise/present';
 import { arg, readLines } from './shared.js';
 
 const queries = parseSimulationQueries(await readLines('cache/queries.jsonl'), 'cache/queries.jsonl');

@@ -6,12 +6,11 @@
  * Run: `npx tsx examples/06-funnel.ts [--query Q] [--stages bi-encoder:20,cross-encoder:10,llm:5] [--model M] [--no-llm]`
  */
 import { join } from 'node:path';
-import { buildFunnel } from '../src/pipeline/build-funnel.js';
-import { parseStageSpecs } from '../src/pipeline/stage-spec.js';
-import { defaultLlmSpec, parseLlmSpec } from '../src/rank/llm/provider-spec.js';
-import { DEFAULT_RERANKER } from '../src/rank/load-ranker.js';
-import { readCorpus } from '../src/retrieve/corpus.js';
-import { funnelTable, table } from '../src/present/index.js';
+import { DEFAULT_RERANKER } from 'rankwise';
+import { defaultLlmSpec, parseLlmSpec } from 'rankwise/llm';
+import { buildFunnel, parseStageSpecs } from 'rankwise/pipeline';
+import { funnelTable, table } from 'rankwise/present';
+import { readCorpus } from 'rankwise/retrieve';
 import { arg, DATASETS, readLines } from './shared.js';
 
 const corpus = await readCorpus(join(DATASETS, 'funnel/corpus.jsonl'));

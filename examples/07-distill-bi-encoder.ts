@@ -6,12 +6,9 @@
  * Run: `npx tsx examples/07-distill-bi-encoder.ts [--teacher MODEL] [--student MODEL] [--out DIR] [--epochs N]`
  */
 import { join } from 'node:path';
-import { formatPairwiseComparison } from '../src/present/index.js';
-import { CrossEncoder } from '../src/rank/cross-encoder.js';
-import { logitToSimilarity, teacherLogits } from '../src/train/distill.js';
-import { fineTune } from '../src/train/fine-tune.js';
-import { BinaryCrossEntropyLoss, CosineSimilarityLoss } from '../src/train/losses/index.js';
-import { resolveTrainingConfig } from '../src/train/training-config.js';
+import { CrossEncoder } from 'rankwise';
+import { formatPairwiseComparison } from 'rankwise/present';
+import { BinaryCrossEntropyLoss, CosineSimilarityLoss, fineTune, logitToSimilarity, resolveTrainingConfig, teacherLogits } from 'rankwise/train';
 import { arg, baseModel, readCases, readLines, schedule, scratch } from './shared.js';
 
 const lines = await readLines('cybersecurity/train.jsonl');

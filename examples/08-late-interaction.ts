@@ -6,11 +6,10 @@
  * Run: `npx tsx examples/08-late-interaction.ts [--reranker MODEL] [--encoder use-lite] [--samples 100]
  *      [--real-requests 40] [--report late-interaction.html]`
  */
-import { storageError } from '../src/eval/compact-storage-error.js';
-import { compareRankings } from '../src/eval/late-interaction-agreement.js';
-import { profileService, type ProfileOptions } from '../src/eval/latency-profile.js';
-import { DEFAULT_RERANKER, loadLateInteractionEncoder, LateInteractionRanker, loadRanker } from '../src/index.js';
-import { formatAgreement, formatProfiles, formatRealLoad, formatStorageError, writeLatencyReport } from '../src/present/index.js';
+import { DEFAULT_RERANKER, loadRanker } from 'rankwise';
+import { type ProfileOptions, profileService } from 'rankwise/eval';
+import { compareRankings, LateInteractionRanker, loadLateInteractionEncoder, storageError } from 'rankwise/late-interaction';
+import { formatAgreement, formatProfiles, formatRealLoad, formatStorageError, writeLatencyReport } from 'rankwise/present';
 import { arg, readLines } from './shared.js';
 
 const documents = (await readLines('late-interaction/documents.jsonl')).map((l) => l.value.text as string);

@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Document } from '@langchain/core/documents';
-import { RankwiseDocumentCompressor } from '../src/adapters/langchain.js';
-import { DEFAULT_RERANKER } from '../src/index.js';
+import { DEFAULT_RERANKER } from 'rankwise';
+import { RankwiseDocumentCompressor } from 'rankwise/langchain';
 
 const data = JSON.parse(await readFile(new URL('../datasets/quickstart.json', import.meta.url), 'utf8')) as {
   query: string;

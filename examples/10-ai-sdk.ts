@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { rerank } from 'ai';
-import { rankwiseReranker } from '../src/adapters/ai-sdk.js';
-import { DEFAULT_RERANKER } from '../src/index.js';
+import { DEFAULT_RERANKER } from 'rankwise';
+import { rankwiseReranker } from 'rankwise/ai-sdk';
 
 const data = JSON.parse(await readFile(new URL('../datasets/quickstart.json', import.meta.url), 'utf8')) as {
   query: string;

@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { TextNode, type NodeWithScore } from '@llamaindex/core/schema';
-import { RankwiseNodePostprocessor } from '../src/adapters/llamaindex.js';
-import { DEFAULT_RERANKER } from '../src/index.js';
+import { DEFAULT_RERANKER } from 'rankwise';
+import { RankwiseNodePostprocessor } from 'rankwise/llamaindex';
 
 const data = JSON.parse(await readFile(new URL('../datasets/quickstart.json', import.meta.url), 'utf8')) as {
   query: string;

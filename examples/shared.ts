@@ -3,10 +3,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readPairwiseCases, type PairwiseCase } from '../src/eval/pairwise.js';
-import { createFixtureModel, type FixtureKind } from '../src/models/fixture.js';
-import { builtInModelFolder } from '../src/models/shipped-model.js';
-import { readJsonLines, type JsonLine } from '../src/util/jsonl.js';
+import { builtInModelFolder, createFixtureModel, type FixtureKind, type JsonLine, readJsonLines } from 'rankwise';
+import { type PairwiseCase, readPairwiseCases } from 'rankwise/eval';
 
 export const DATASETS = fileURLToPath(new URL('../datasets/', import.meta.url));
 

@@ -4,6 +4,8 @@
  * table). Anything else that escapes is a bug and is reported as `internal`.
  */
 
+import { createRequire } from 'node:module';
+
 export const ERROR_KINDS = {
   /** A value given by the caller is wrong: a field, an option, a file's content. */
   invalid_input: { exitCode: 2, httpStatus: 400, meaning: 'a field, option or input file is invalid' },
@@ -17,6 +19,8 @@ export const ERROR_KINDS = {
   provider_failed: { exitCode: 5, httpStatus: 502, meaning: 'an LLM or remote provider failed' },
   /** An index or cache that is locked by another writer, or whose files are not what rankwise wrote. */
   store_unavailable: { exitCode: 6, httpStatus: 503, meaning: 'an index or cache is locked or damaged' },
+  /** The server's queue is full: retry shortly. */
+  overloaded: { exitCode: 7, httpStatus: 429, meaning: 'too many requests are waiting; retry shortly' },
   internal: { exitCode: 1, httpStatus: 500, meaning: 'a bug: please report it' },
 } as const satisfies Record<string, { exitCode: number; httpStatus: number; meaning: string }>;
 
@@ -71,6 +75,10 @@ export class StoreError extends RankwiseError {
   readonly code = 'store_unavailable';
 }
 
+export class OverloadedError extends RankwiseError {
+  readonly code = 'overloaded';
+}
+
 /**
  * A provider failure that says whether trying again can help: a 5xx, 429 or dropped connection can; a 401, a
  * malformed request or a prompt longer than the model's context cannot.
@@ -87,6 +95,15 @@ export class ProviderError extends RankwiseError {
   }
 }
 
+/**
+ * The same error with context added to its message (the flag a file came from, how far a batch got), its class and
+ * code kept: wrapping it in a new error would turn a locked store or a bad model into a generic one.
+ */
+export function withContext(error: unknown, prefix: string, suffix = ''): unknown {
+  if (error instanceof Error) error.message = `${prefix}${error.message}${suffix}`;
+  return error;
+}
+
 /** The code of any thrown value: ours say it, anything else is `internal`. */
 export function errorCodeOf(error: unknown): ErrorCode {
   return error instanceof RankwiseError ? error.code : 'internal';
@@ -97,18 +114,59 @@ export function exitCodeOf(error: unknown): number {
   return ERROR_KINDS[errorCodeOf(error)].exitCode;
 }
 
+/** Node's "not installed" for the optional package itself (not for something that package failed to load). */
+function isMissing(error: unknown, specifier: string): boolean {
+  const e = error as NodeJS.ErrnoException;
+  return (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && String(e.message).includes(`'${specifier}'`);
+}
+
+function missingPackage(specifier: string, feature: string, cause: unknown): BackendUnavailableError {
+  return new BackendUnavailableError(`${feature} needs the optional package "${specifier}": npm install ${specifier}`, { cause });
+}
+
 /**
  * Loads an optional package on demand; when it is not installed, says which package to install for which feature
- * instead of Node's "Cannot find package".
+ * instead of Node's "Cannot find package". The core never loads these up front (see package.json's peer dependencies).
  */
 export async function importOptional<T>(specifier: string, feature: string, load: () => Promise<T>): Promise<T> {
   try {
     return await load();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new BackendUnavailableError(`${feature} needs the optional package "${specifier}": npm install ${specifier}`, { cause: error });
+    if (isMissing(error, specifier)) throw missingPackage(specifier, feature, error);
+    throw error;
+  }
+}
+
+const requireFromHere = createRequire(import.meta.url);
+const required = new Map<string, unknown>();
+
+/**
+ * Checks up front that every package a feature needs is installed, so a user learns the whole `npm install` line at
+ * once instead of one missing package per attempt.
+ */
+export function requireInstalled(specifiers: readonly string[], feature: string): void {
+  const missing = specifiers.filter((specifier) => {
+    try {
+      requireFromHere.resolve(specifier);
+      return false;
+    } catch {
+      return true;
     }
+  });
+  if (missing.length > 0) {
+    throw new BackendUnavailableError(`${feature} needs the optional package${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}: npm install ${missing.join(' ')}`);
+  }
+}
+
+/** {@link importOptional} for CommonJS packages that synchronous code needs (constructors, prepared statements). */
+export function requireOptional<T>(specifier: string, feature: string): T {
+  if (required.has(specifier)) return required.get(specifier) as T;
+  try {
+    const loaded = requireFromHere(specifier) as T;
+    required.set(specifier, loaded);
+    return loaded;
+  } catch (error) {
+    if (isMissing(error, specifier)) throw missingPackage(specifier, feature, error);
     throw error;
   }
 }

@@ -110,12 +110,12 @@ describe('adapt: unlabelled documents to a hybrid reranker folder', { timeout: 3
     assert.deepEqual(Object.keys(evaluated.after.rerankers), ['adapted']);
     assert.equal(evaluated.after.first_stage['ndcg@10'], evaluated.before.first_stage['ndcg@10'], 'the same first stage both times');
     const bad = await rankwise('adapt', '--corpus', CORPUS, '--out', join(parent, 'x'), '--queries', 'ict,questions');
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--queries expects a comma-separated list of title, ict, crop, got "ict,questions"/);
     const empty = join(parent, 'empty.jsonl');
     await writeFile(empty, '');
     const none = await rankwise('adapt', '--corpus', empty, '--out', join(parent, 'y'));
-    assert.equal(none.code, 1);
+    assert.equal(none.code, 2);
     assert.match(none.stderr, /empty\.jsonl: no documents in it/);
   });
 });

@@ -99,7 +99,7 @@ test('an aborted call and bad input are refused, naming the field', async () => 
 });
 
 test('examples/10-ai-sdk.ts runs and prints the ranking', { timeout: 120_000 }, async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'examples/10-ai-sdk.ts')], { cwd: ROOT });
+  const { stdout } = await run(process.execPath, ['--conditions=rankwise-source', '--import', 'tsx', join(ROOT, 'examples/10-ai-sdk.ts')], { cwd: ROOT });
   const [[index, score]] = await directRanking(texts);
   assert.match(stdout, new RegExp(`#1 \\(score ${score.toFixed(4)}\\) \\[was #${index}, ${data.documents[index].id}\\]`));
   assert.equal(stdout.match(/^#\d/gm)?.length, 3);

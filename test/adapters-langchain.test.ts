@@ -110,7 +110,7 @@ test('bad input names the field', async () => {
 });
 
 test('examples/09-langchain.ts runs and prints the compressed documents', { timeout: 120_000 }, async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'examples/09-langchain.ts')], { cwd: ROOT });
+  const { stdout } = await run(process.execPath, ['--conditions=rankwise-source', '--import', 'tsx', join(ROOT, 'examples/09-langchain.ts')], { cwd: ROOT });
   const best = data.documents[direct.order[0]];
   assert.match(stdout, new RegExp(`#1 \\(relevanceScore ${direct.scores[direct.order[0]].toFixed(4)}\\) \\[${best.id}\\]`));
   assert.equal(stdout.match(/^#\d/gm)?.length, 3);

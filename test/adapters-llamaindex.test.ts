@@ -89,7 +89,7 @@ test('bad input names the field', async () => {
 });
 
 test('examples/11-llamaindex.ts runs and prints the best nodes', { timeout: 120_000 }, async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'examples/11-llamaindex.ts')], { cwd: ROOT });
+  const { stdout } = await run(process.execPath, ['--conditions=rankwise-source', '--import', 'tsx', join(ROOT, 'examples/11-llamaindex.ts')], { cwd: ROOT });
   const [[index, score]] = await directRanking(data.documents.map((d) => d.text));
   assert.match(stdout, new RegExp(`#1 \\(score ${score.toFixed(4)}\\) \\[${data.documents[index].id}\\]`));
   assert.equal(stdout.match(/^#\d/gm)?.length, 3);

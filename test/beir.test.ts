@@ -154,7 +154,7 @@ describe('BEIR collections and evaluateBeir', { timeout: 120_000 }, () => {
     const table = await ok('eval', 'beir', '--data', dir);
     assert.match(table, /bm25 \(first stage, top 100\)\s+1\.0000/);
     const bad = await rankwise('eval', 'beir', '--data', dir, '--fuse-weight', '2');
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--fuse-weight expects a number from 0 to 1, got "2"/);
   });
 });

@@ -53,7 +53,7 @@ describe('rankwise cache', { timeout: 300_000 }, () => {
     const file = join(dir, 'bad.jsonl');
     await writeFile(file, ['{"query":"How do I reset my password?","repeats":null}', '{"query":"How can I reset my password?","repeats":1}', '{"query":"Where is my order?","repeats":7}'].join('\n'));
     const out = await rankwise('cache', 'simulate', '--queries', file);
-    assert.equal(out.code, 1);
+    assert.equal(out.code, 2);
     assert.match(out.stderr, /bad\.jsonl:3: "repeats": expected a line number before 3 or null, got 7/);
     // The other checks, on the library function the command calls (each CLI run costs seconds).
     const parse = (values: Array<Record<string, unknown>>) => parseSimulationQueries(values.map((value, i) => ({ line: i + 1, value })), 'q.jsonl');
@@ -101,7 +101,7 @@ describe('rankwise cache', { timeout: 300_000 }, () => {
     const dir = await scratchDir();
     const typo = join(dir, 'typo.db');
     const out = await rankwise('cache', 'stats', '--db', typo, '--json');
-    assert.equal(out.code, 1);
+    assert.equal(out.code, 2);
     assert.match(out.stderr, /--db .*typo\.db: no such cache file/);
     assert.deepEqual(await readdir(dir), [], 'no cache file (nor -wal/-shm) was created');
   });
@@ -110,7 +110,7 @@ describe('rankwise cache', { timeout: 300_000 }, () => {
     const db = join(await scratchDir(), 'broken.db');
     await writeFile(db, 'this is not a database, just text that is long enough to fill a header page'.repeat(20));
     const out = await rankwise('cache', 'stats', '--db', db, '--json');
-    assert.equal(out.code, 1);
+    assert.equal(out.code, 6, 'ERROR_KINDS.store_unavailable');
     assert.match(out.stderr, /--db .*broken\.db: not a usable SQLite cache file, it is corrupt or not SQLite \(file is not a database\)/);
     assert.doesNotMatch(out.stderr, /\n\s+at /, 'a message, not a stack trace');
   });

@@ -1,7 +1,7 @@
 /**
  * Every command and documented option, run as a user runs them: `node bin/rankwise.js ...` after a fresh
  * `npm run build` (the launcher prefers dist/ when it exists, so a stale build would otherwise be what is tested).
- * One table of cases {args, code, stdout, stderr}; each command also gets a bad input that must exit 1 with one line
+ * One table of cases {args, code, stdout, stderr}; each command also gets a bad input that must exit 2 with one line
  * on stderr naming the option. Cases run in order, so later ones use what earlier ones wrote (models, indexes).
  * Long runs are left to their own files: real training (train-cli, distill-learns), the funnel's LLM stage
  * (funnel-llm-e2e), training the default reranker (here build-default-reranker only ships an already trained folder).
@@ -69,8 +69,8 @@ const scoresOf = (out: { results: Array<{ index: number; score: number }> }) => 
 const sorted = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1] >= x);
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-/** A bad input: exit 1, and exactly one line on stderr matching `stderr`. */
-const bad = (args: string[], stderr: RegExp): Case => ({ args, code: 1, stderr });
+/** A bad input: exit 2 (ERROR_KINDS.invalid_input), and exactly one line on stderr matching `stderr`. */
+const bad = (args: string[], stderr: RegExp): Case => ({ args, code: 2, stderr });
 
 /** A stand-in for the Hugging Face hub on loopback: serves the fixture cross-encoder as acme/tiny-ce, only with the token. */
 let hub: Server;
@@ -148,7 +148,7 @@ const CASES: Array<[string, Case]> = [
     },
   }],
   ['a hub id without HF_TOKEN where the hub wants one', {
-    args: ['rerank', '--model', 'acme/tiny-ce', '--query', 'q', '--doc', 'd'], code: 1,
+    args: ['rerank', '--model', 'acme/tiny-ce', '--query', 'q', '--doc', 'd'], code: 3,
     env: () => ({ HF_ENDPOINT: hubUrl, HF_TOKEN: '', RANKWISE_CACHE: join(W, 'hub-cache-2') }),
     stderr: /acme\/tiny-ce.*401|401.*acme\/tiny-ce/,
   }],
@@ -479,15 +479,17 @@ describe('rankwise, every command from a fresh build of the package', { timeout:
     assert.deepEqual(commands.filter((c) => !covered.has(c)), []);
   });
 
-  test('the package entry point: `import ... from "rankwise"` resolves to the build and ranks', async () => {
+  test('the package entry points: `import ... from "rankwise"` and its subpaths resolve to the build, and it ranks', async () => {
     const script = [
-      "import * as rankwise from 'rankwise';",
-      "const { loadRanker, Funnel, RankerStage, createServer, CrossEncoder, OpenAICompatibleProvider } = rankwise;",
+      "import { loadRanker, CrossEncoder } from 'rankwise';",
+      "import { Funnel, RankerStage } from 'rankwise/pipeline';",
+      "import { createServer } from 'rankwise/serve';",
+      "import { OpenAICompatibleProvider } from 'rankwise/llm';",
       "for (const [name, value] of Object.entries({ loadRanker, Funnel, RankerStage, createServer, CrossEncoder, OpenAICompatibleProvider })) if (typeof value !== 'function') throw new Error(name);",
       `const ranker = await loadRanker(${JSON.stringify(CE)});`,
       "const ranked = await ranker.rank('reset router', ['hold the reset button', 'cats sleep']);",
       "await ranker.dispose?.();",
-      "console.log(JSON.stringify({ url: import.meta.resolve('rankwise'), n: ranked.results.length }));",
+      "console.log(JSON.stringify({ url: import.meta.resolve('rankwise'), serve: import.meta.resolve('rankwise/serve'), n: ranked.results.length }));",
     ].join('\n');
     const out = await new Promise<Outcome>((resolve) =>
       execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT }, (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr })),
@@ -495,6 +497,7 @@ describe('rankwise, every command from a fresh build of the package', { timeout:
     assert.equal(out.code, 0, out.stderr);
     const result = JSON.parse(out.stdout);
     assert.ok(result.url.endsWith('/dist/index.js'), result.url);
+    assert.ok(result.serve.endsWith('/dist/serve/index.js'), result.serve);
     assert.equal(result.n, 2);
   });
 

@@ -31,9 +31,9 @@ describe('--threads is bounded by the core count', { timeout: 120_000 }, () => {
   });
 
   for (const command of [['rerank', '--model', 'x', '--query', 'q', '--doc', 'd'], ['serve', '--model', 'x'], ['train', 'cross-encoder', '--base', 'x', '--train', 'p.jsonl', '--out', 'o']]) {
-    it(`rankwise ${command[0]} --threads 999 exits 1 before loading anything`, async () => {
+    it(`rankwise ${command[0]} --threads 999 exits 2 before loading anything`, async () => {
       const out = await rankwise(...command, '--threads', '999');
-      assert.equal(out.code, 1, out.stdout);
+      assert.equal(out.code, 2, out.stdout);
       assert.match(out.stderr, new RegExp(`--threads expects at most ${availableParallelism()} \\(the number of CPU cores available here\\), got "999"`));
     });
   }
@@ -80,7 +80,7 @@ describe('docs files are streamed and added in batches', { timeout: 300_000 }, (
     assert.deepEqual(await read(gz), [[1, 'x'], [2, 'y']]);
     const bad = join(dir, 'bad.jsonl');
     await writeFile(bad, '{"id":"x","text":"one"}\n{"id": oops}\n');
-    await assert.rejects(read(bad), new RegExp(`^Error: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: not valid JSON`));
+    await assert.rejects(read(bad), new RegExp(`^InputError: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: not valid JSON`));
     await assert.rejects(read(join(dir, 'missing.jsonl')), /--docs .*missing\.jsonl: no such file/);
   });
 
@@ -112,7 +112,7 @@ describe('docs files are streamed and added in batches', { timeout: 300_000 }, (
     const docs = join(dir, 'docs.jsonl');
     await writeFile(docs, `${[...lines(2500), '{"id": "late", "text": ""}'].join('\n')}\n`);
     const out = await rankwise('index', 'add', '--index', join(dir, 'idx'), '--docs', docs, '--model', 'none', '--batch-size', '1000');
-    assert.equal(out.code, 1);
+    assert.equal(out.code, 2);
     assert.match(out.stderr, /docs\.jsonl:2501: "text": expected a non-empty string, got ""/);
     assert.deepEqual(await readdir(dir), ['docs.jsonl'], 'no index folder was created');
   });
@@ -136,12 +136,12 @@ describe('rerank --docs is streamed and held to a limit', { timeout: 120_000 }, 
     }
   });
 
-  it('rankwise rerank --max-docs: a larger file exits 1 before a model loads', async () => {
+  it('rankwise rerank --max-docs: a larger file exits 2 before a model loads', async () => {
     const dir = await scratchDir();
     const docs = join(dir, 'docs.txt');
     await writeFile(docs, 'one\ntwo\nthree\nfour\n');
     const out = await rankwise('rerank', '--model', join(dir, 'no-such-model'), '--query', 'q', '--docs', docs, '--max-docs', '3');
-    assert.equal(out.code, 1, out.stdout);
+    assert.equal(out.code, 2, out.stdout);
     assert.match(out.stderr, /--docs .*docs\.txt: more than 3 documents/);
   });
 });

@@ -53,3 +53,30 @@ describe('typed errors', () => {
     assert.equal(typeof path.join, 'function');
   });
 });
+
+describe('the error table in the README', () => {
+  it('lists every code with the exit and HTTP status ERROR_KINDS gives it', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = [...readme.matchAll(/^\| [^|]+ \| `(\w+)` \| (\d+) \| (\d+) \|/gm)].map((m) => [m[1], Number(m[2]), Number(m[3])]);
+    const expected = Object.entries(ERROR_KINDS).map(([code, kind]) => [code, kind.exitCode, kind.httpStatus]);
+    assert.deepEqual(rows.sort(), expected.sort());
+  });
+});
+
+describe('optional packages', () => {
+  it('requireOptional loads an installed package once and names a missing one with its npm install line', async () => {
+    const { requireOptional, requireInstalled } = await import('../src/errors.js');
+    const commanderA = requireOptional<unknown>('commander', 'test');
+    assert.equal(requireOptional<unknown>('commander', 'test'), commanderA);
+    assert.throws(() => requireOptional('rankwise-no-such-package', 'The widget'), (error: unknown) => {
+      assert.ok(error instanceof BackendUnavailableError);
+      assert.equal(error.message, 'The widget needs the optional package "rankwise-no-such-package": npm install rankwise-no-such-package');
+      return true;
+    });
+    assert.doesNotThrow(() => requireInstalled(['commander', 'onnxruntime-node'], 'test'));
+    assert.throws(() => requireInstalled(['commander', 'rankwise-nope-a', 'rankwise-nope-b'], 'The server'), {
+      message: 'The server needs the optional packages "rankwise-nope-a", "rankwise-nope-b": npm install rankwise-nope-a rankwise-nope-b',
+    });
+  });
+});

@@ -48,13 +48,13 @@ describe('rankwise funnel', { timeout: 300_000 }, () => {
 
   test('bad options are errors naming the option', async () => {
     const stages = await rankwise('funnel', '--corpus', CORPUS, '--query', QUERY, '--stages', 'bm25:10,bm25:5');
-    assert.equal(stages.code, 1);
+    assert.equal(stages.code, 2);
     assert.match(stages.stderr, /--stages: "bm25:5": bm25 searches the index, so it can only be the first stage/);
     const llm = await rankwise('funnel', '--corpus', CORPUS, '--query', QUERY, '--llm', 'gpt');
-    assert.equal(llm.code, 1);
+    assert.equal(llm.code, 2);
     assert.match(llm.stderr, /--llm: expected local\[:PATH.gguf\]/);
     const missing = await rankwise('funnel', '--corpus', join(ROOT, 'nope.jsonl'), '--query', QUERY, '--stages', 'bm25:5');
-    assert.equal(missing.code, 1);
+    assert.equal(missing.code, 2);
     assert.match(missing.stderr, /nope.jsonl/);
   });
 });

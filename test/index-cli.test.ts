@@ -38,7 +38,7 @@ test('index add / search / delete / stats round trip on a text-only index', { ti
   const stats = JSON.parse(await ok('index', 'stats', '--index', dir, '--json'));
   assert.deepEqual({ ...stats, createdAt: typeof stats.createdAt }, { table: 'documents', documents: 2, model: null, dimension: null, modes: ['text'], createdAt: 'string' });
   const vector = await rankwise('index', 'search', '--index', dir, '--query', 'owls', '--mode', 'vector');
-  assert.equal(vector.code, 1);
+  assert.equal(vector.code, 2);
   assert.match(vector.stderr, /mode: vector is not supported here \(supported: text\)/);
 });
 
@@ -54,10 +54,10 @@ test('an index built with a model keeps it: search embeds with it, and a differe
   assert.ok([1, 2, 3].some((r) => Math.abs(vectorRank - r) < 1e-6), `vector rank ${vectorRank}`);
   for (const hit of hybrid.results.slice(1)) assert.ok(hit.score < 1 / 60 && hit.score > 1 / 64, 'vector-only hits score 1/(60 + rank)');
   const none = await rankwise('index', 'add', '--index', dir, '--docs', docsFile, '--model', 'none');
-  assert.equal(none.code, 1);
+  assert.equal(none.code, 2);
   assert.match(none.stderr, /--model none: the index at .* was built with model .*bi-encoder; leave out --model/);
   const other = await rankwise('index', 'add', '--index', dir, '--docs', docsFile, '--model', 'use-lite');
-  assert.equal(other.code, 1);
+  assert.equal(other.code, 2);
   assert.match(other.stderr, /built with encoder .*bi-encoder \(32-d\); cannot open it with encoder use-lite \(512-d\)/);
 });
 
@@ -66,7 +66,7 @@ test('bad input: JSONL errors name file, line and field; missing index and bad o
   await writeFile(bad, '{"id":"a","text":"fine"}\n{"id":"b"}\n');
   const dir = join(await scratchDir(), 'idx');
   const out = await rankwise('index', 'add', '--index', dir, '--docs', bad, '--model', 'none');
-  assert.equal(out.code, 1);
+  assert.equal(out.code, 2);
   assert.match(out.stderr, /bad\.jsonl:2: "text": expected a non-empty string, got nothing/);
   const missing = await rankwise('index', 'stats', '--index', dir);
   assert.match(missing.stderr, /--index .*idx: no rankwise index \(table "documents"\) there/);

@@ -114,7 +114,7 @@ describe('late interaction with the real pretrained USE Lite encoder', { timeout
     assert.match(text, /#1 \(score \d+\.\d{4}\) \[gg-/);
 
     const bad = await rankwise('late-interaction', 'search', '--index', join(dir, 'missing'), '--query', 'x');
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /no token index here \(manifest\.json is missing\)/);
   });
 
@@ -137,7 +137,7 @@ describe('late interaction with the real pretrained USE Lite encoder', { timeout
     assert.ok(f16.tau > 0.99 && i8.tau > 0.9);
     assert.ok(f16.max_score_error < i8.max_score_error);
     const bad = await rankwise('late-interaction', 'compare', '--docs', docsFile, '--queries', docsFile);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /docs\.jsonl:1: "query": expected a non-empty string/);
   });
 });

@@ -150,7 +150,7 @@ describe('rankwise profile', { timeout: 30_000 }, () => {
       assert.equal((html.match(/<polyline /g) ?? []).length, 1 + 2 * 2);
     }
     const bad = await rankwise('profile', '--model', cross, '--queries', join(dir, 'missing.jsonl'), '--docs', docs);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--queries .*missing\.jsonl: no such file/);
   });
 });

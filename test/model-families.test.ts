@@ -22,9 +22,9 @@ test('familyFor picks the family by model_type; a config without one is BERT', (
 });
 
 test('an unknown model_type names the config file, the model_type and the known ones', () => {
-  assert.throws(() => familyFor({ model_type: 'xlm-roberta' }, '/models/x/config.json'), (error: Error) => {
+  assert.throws(() => familyFor({ model_type: 'deberta-v2' }, '/models/x/config.json'), (error: Error) => {
     assert.match(error.message, /^\/models\/x\/config\.json: /);
-    assert.match(error.message, /model_type "xlm-roberta" is not supported/);
+    assert.match(error.message, /model_type "deberta-v2" is not supported/);
     assert.match(error.message, /known model types: bert, use-lite/);
     return true;
   });
@@ -39,15 +39,15 @@ test('resolveModel reads a folder through its family, and rejects an unknown mod
   const dir = join(await scratchDir(), 'model');
   await cp(fixture, dir, { recursive: true });
   const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-  await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'roberta' }));
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'deberta-v2' }));
   await assert.rejects(resolveModel(dir), (error: Error) => {
     assert.ok(error.message.includes(join(dir, 'config.json')), error.message);
-    assert.match(error.message, /model_type "roberta" is not supported; known model types: bert, use-lite/);
+    assert.match(error.message, /model_type "deberta-v2" is not supported; known model types: bert, use-lite/);
     return true;
   });
   await assert.rejects(
-    writeModelFolder(join(dir, 'out'), { config: { ...config, model_type: 'roberta' }, head: 'none', weights: new Map(), writeTokenizer: async () => {} }),
-    /model_type "roberta" is not supported/,
+    writeModelFolder(join(dir, 'out'), { config: { ...config, model_type: 'deberta-v2' }, head: 'none', weights: new Map(), writeTokenizer: async () => {} }),
+    /model_type "deberta-v2" is not supported/,
   );
 });
 

@@ -42,11 +42,11 @@ describe('unusable model files are named, with what was expected', { timeout: 12
   it('rankwise rerank on a model folder with an empty model.onnx, or a corrupt tokenizer.json', async () => {
     const emptyOnnx = await brokenCopy((dir) => writeFile(join(dir, 'onnx', 'model.onnx'), ''));
     let out = await rankwise('rerank', '--model', emptyOnnx, '--query', 'q', '--doc', 'a', '--json');
-    assert.equal(out.code, 1);
+    assert.equal(out.code, 3, 'ERROR_KINDS.model_invalid');
     assert.match(out.stderr, new RegExp(`${join(emptyOnnx, 'onnx', 'model.onnx').replaceAll('.', '\\.')}: empty file \\(0 bytes\\); expected an ONNX model`));
     const badTokenizer = await brokenCopy((dir) => writeFile(join(dir, 'tokenizer.json'), '{"broken'));
     out = await rankwise('rerank', '--model', badTokenizer, '--query', 'q', '--doc', 'a', '--json');
-    assert.equal(out.code, 1);
+    assert.equal(out.code, 3, 'ERROR_KINDS.model_invalid');
     assert.match(out.stderr, new RegExp(`${join(badTokenizer, 'tokenizer.json').replaceAll('.', '\\.')} is not valid JSON`));
   });
 
@@ -54,7 +54,7 @@ describe('unusable model files are named, with what was expected', { timeout: 12
     const db = join(await scratchDir(), 'cache.db');
     await writeFile(db, Buffer.alloc(5000, 7));
     const out = await rankwise('cache', 'stats', '--db', db);
-    assert.equal(out.code, 1);
+    assert.equal(out.code, 6, 'ERROR_KINDS.store_unavailable');
     assert.match(out.stderr, new RegExp(`--db ${db.replaceAll('.', '\\.')}: not a usable SQLite cache file`));
   });
 });

@@ -128,7 +128,7 @@ describe('rankwise simulate-queue', { timeout: 30_000 }, () => {
     const file = join(await scratchDir(), 'bad.txt');
     await writeFile(file, '20\nfast\n');
     const bad = await rankwise('simulate-queue', '--service-ms', file, '--qps', '5');
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /bad\.txt:2: expected a non-negative number/);
     const both = await rankwise('simulate-queue', '--qps', '5');
     assert.notEqual(both.code, 0);

@@ -4,21 +4,21 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { ROOT } from './helpers/cli.js';
 import { scratchDir } from './helpers/fixtures.js';
+import { fencedBlocks, readReadme } from './helpers/readme.js';
 
 const FIRST_LINE = "import { loadRanker, resultById, topResults } from 'rankwise';";
 
 test('the README library example with ids and metadata runs and prints what its comments say', { timeout: 300_000 }, async () => {
-  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf(FIRST_LINE);
-  assert.ok(start >= 0, `README.md has no block starting with ${FIRST_LINE}`);
-  const block = readme.slice(start, readme.indexOf('\n```', start));
+  const found = fencedBlocks(await readReadme()).find((b) => b.body.startsWith(FIRST_LINE));
+  assert.ok(found, `README.md has no block starting with ${FIRST_LINE}`);
+  const block = found.body;
   const script = join(await scratchDir(), 'readme-example.mts');
   await writeFile(script, block.replace("from 'rankwise'", `from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/index.ts')).href)}`));
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, timeout: 240_000 });

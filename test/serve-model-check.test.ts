@@ -71,10 +71,10 @@ describe('serve refuses a model it cannot use', { timeout: 300_000 }, () => {
     assert.match(error.message, /gave (NaN|-Infinity), expected a finite number \(config\.json declares 3 label\(s\): does the graph's "logits" output have as many\?\)$/);
   });
 
-  it('rankwise serve exits 1 with one line naming the file, and never listens', async () => {
+  it('rankwise serve exits 3 with one line naming the file, and never listens', async () => {
     const port = await freePort();
     const out = await rankwise('serve', '--model', noLogits, '--port', String(port), '--threads', '1');
-    assert.equal(out.code, 1, out.stdout);
+    assert.equal(out.code, 3, out.stdout);
     assert.match(out.stderr, /no-logits\/onnx\/model\.onnx: a cross-encoder needs a "logits" output; this graph's outputs are "last_hidden_state"/);
     assert.doesNotMatch(out.stderr, /Cannot read properties/);
     assert.equal(out.stdout, '');

@@ -103,7 +103,7 @@ test('GET /health, /openapi.json and /metrics', { timeout: 120_000 }, async () =
   assert.match(text, /^rankwise_requests_total\{route="\/v2\/rerank",status="200"\} \d+$/m);
   assert.match(text, /^# TYPE rankwise_queue_depth gauge$/m);
   assert.match(text, /^rankwise_batch_requests_bucket\{le="\+Inf"\} \d+$/m);
-  assert.match(text, /^rankwise_request_duration_seconds_bucket\{route="\/v2\/rerank",le="0\.005"\} \d+$/m);
+  assert.match(text, /^rankwise_request_duration_seconds_bucket\{le="0\.005",route="\/v2\/rerank"\} \d+$/m);
   assert.match(text, /^# TYPE rankwise_request_errors_total counter$/m);
 });
 

@@ -153,7 +153,7 @@ await acquireWriteLock(${JSON.stringify(lock)}); console.log('held'); setTimeout
     try {
       await waitFor('holder', () => holder.stdout().includes('held'));
       const blocked = await cli(['index', 'add', '--index', index, '--docs', docs, '--model', 'none'], { RANKWISE_LOCK_TIMEOUT_MS: '500' }).done;
-      assert.equal(blocked.code, 1);
+      assert.equal(blocked.code, 6, "a locked store is ERROR_KINDS.store_unavailable");
       assert.match(blocked.stderr, new RegExp(`^rankwise: .*documents\\.rankwise\\.lock: locked by pid ${holder.pid} on .*; waiting up to 500 ms for it\n`), 'it says at once that it waits');
       assert.match(blocked.stderr, new RegExp(`documents\\.rankwise\\.lock: locked by pid ${holder.pid} on .* since .*; waited \\d+ ms`));
     } finally {
@@ -226,7 +226,7 @@ db.exec('BEGIN IMMEDIATE'); db.prepare("INSERT INTO meta (name, value) VALUES ('
       try {
         await assert.rejects(
           store.put([{ key: 'k', query: 'q', vector: new Float32Array([1]), value: 1, expiresAt: null }], Date.now()),
-          new RegExp(`^Error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: locked by another writer for more than 5000 ms`),
+          new RegExp(`^StoreError: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: locked by another writer for more than 5000 ms`),
         );
       } finally {
         await store.close();

@@ -8,6 +8,7 @@
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { contradiction, type Guard, type GuardVeto } from './guards.js';
 import { CosineVerifier, type Verifier } from './verifier.js';
+import { InputError } from '../errors.js';
 
 export interface LabelledPair {
   a: string;
@@ -47,10 +48,10 @@ export interface Calibration extends ThresholdPoint {
 export function parseLabelledPair(value: Record<string, unknown>): LabelledPair {
   for (const field of ['a', 'b'] as const) {
     if (typeof value[field] !== 'string' || (value[field] as string).trim() === '') {
-      throw new Error(`"${field}": expected a non-empty string, got ${JSON.stringify(value[field])}`);
+      throw new InputError(`"${field}": expected a non-empty string, got ${JSON.stringify(value[field])}`);
     }
   }
-  if (typeof value.duplicate !== 'boolean') throw new Error(`"duplicate": expected true or false, got ${JSON.stringify(value.duplicate)}`);
+  if (typeof value.duplicate !== 'boolean') throw new InputError(`"duplicate": expected true or false, got ${JSON.stringify(value.duplicate)}`);
   return { a: value.a as string, b: value.b as string, duplicate: value.duplicate };
 }
 
@@ -106,10 +107,10 @@ function cutPoints(scored: readonly ScoredPair[]): number[] {
 
 export function calibrateThreshold(scored: readonly ScoredPair[], objective: CalibrationObjective = { objective: 'f1' }): Calibration {
   if (!scored.some((p) => p.duplicate) || !scored.some((p) => !p.duplicate)) {
-    throw new Error('pairs: calibration needs both duplicate and non-duplicate pairs');
+    throw new InputError('pairs: calibration needs both duplicate and non-duplicate pairs');
   }
   if (objective.objective === 'precision' && !(objective.target > 0 && objective.target <= 1)) {
-    throw new Error(`precision target: expected a number in (0, 1], got ${objective.target}`);
+    throw new InputError(`precision target: expected a number in (0, 1], got ${objective.target}`);
   }
   // Ties go to the higher threshold: fewer wrong hits for the same score.
   const points = sweepThresholds(scored, cutPoints(scored)).reverse();
@@ -121,7 +122,7 @@ export function calibrateThreshold(scored: readonly ScoredPair[], objective: Cal
       if (!(p.precision >= objective.target)) continue;
       if (!best || p.recall > best.recall) best = p;
     }
-    if (!best) throw new Error(`precision target: no threshold reaches precision ${objective.target} on these pairs`);
+    if (!best) throw new InputError(`precision target: no threshold reaches precision ${objective.target} on these pairs`);
   }
   const description = objective.objective === 'f1' ? 'maximum F1' : `highest recall with precision >= ${objective.target}`;
   return { ...best!, objective, description };

@@ -6,7 +6,6 @@
  * never skips an entry. Removals (TTL, LRU eviction, invalidation) need no log: a replica checks its nearest
  * candidates against Redis before answering and drops the ones that are gone.
  */
-import { createClient } from 'redis';
 import {
   COUNTER_NAMES,
   bytesToVector,
@@ -19,6 +18,7 @@ import {
   type StoreMeta,
   type StoredEntry,
 } from './store.js';
+import { BackendUnavailableError, requireOptional } from '../errors.js';
 
 /** Adds one entry (replacing the entry under the same key) and returns its id. KEYS: seq log lru exp keys. */
 const PUT_SCRIPT = `
@@ -59,7 +59,7 @@ return removed
 const CHUNK = 500;
 
 function newClient(url: string, state: { connected: boolean }) {
-  return createClient({
+  return requireOptional<typeof import('redis')>('redis', 'The Redis cache store').createClient({
     url,
     // While Redis is away a command fails at once instead of waiting in a queue, so a search is answered without the
     // cache (see SearchService) rather than held until the request times out.
@@ -108,7 +108,7 @@ export class RedisCacheStore implements CacheStore {
       state.connected = true;
     } catch (error) {
       if (client.isOpen) client.destroy();
-      throw new Error(`redis ${url}: cannot connect (${(error as Error).message})`);
+      throw new BackendUnavailableError(`redis ${url}: cannot connect (${(error as Error).message})`);
     }
     return new RedisCacheStore(client, options.prefix ?? 'rankwise:cache');
   }

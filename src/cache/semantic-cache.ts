@@ -13,6 +13,7 @@ import { contradiction, type Guard, type GuardVeto } from './guards.js';
 import type { CacheCounters, CacheStore, StoredEntry } from './store.js';
 import { VectorIndex, type VectorIndexOptions } from './vector-index.js';
 import { CosineVerifier, type Verifier, type VerifyItem } from './verifier.js';
+import { InputError } from '../errors.js';
 
 /**
  * Cosine threshold for the default verifier with the default encoder (USE Lite) and the default guard. Obtained with
@@ -121,11 +122,11 @@ export function cacheKey(query: string): string {
 
 function checkOptions(options: SemanticCacheOptions): void {
   const { threshold, candidates, ttlMs, maxEntries, strategy } = options;
-  if (threshold !== undefined && !Number.isFinite(threshold)) throw new Error(`threshold: expected a number, got ${threshold}`);
-  if (candidates !== undefined && (!Number.isInteger(candidates) || candidates < 1)) throw new Error(`candidates: expected a positive integer, got ${candidates}`);
-  if (ttlMs !== undefined && ttlMs !== null && !(ttlMs > 0)) throw new Error(`ttlMs: expected a positive number of milliseconds or null, got ${ttlMs}`);
-  if (maxEntries !== undefined && (!Number.isInteger(maxEntries) || maxEntries < 1)) throw new Error(`maxEntries: expected a positive integer, got ${maxEntries}`);
-  if (strategy !== undefined && strategy !== 'two-step' && strategy !== 'scan') throw new Error(`strategy: expected "two-step" or "scan", got ${JSON.stringify(strategy)}`);
+  if (threshold !== undefined && !Number.isFinite(threshold)) throw new InputError(`threshold: expected a number, got ${threshold}`);
+  if (candidates !== undefined && (!Number.isInteger(candidates) || candidates < 1)) throw new InputError(`candidates: expected a positive integer, got ${candidates}`);
+  if (ttlMs !== undefined && ttlMs !== null && !(ttlMs > 0)) throw new InputError(`ttlMs: expected a positive number of milliseconds or null, got ${ttlMs}`);
+  if (maxEntries !== undefined && (!Number.isInteger(maxEntries) || maxEntries < 1)) throw new InputError(`maxEntries: expected a positive integer, got ${maxEntries}`);
+  if (strategy !== undefined && strategy !== 'two-step' && strategy !== 'scan') throw new InputError(`strategy: expected "two-step" or "scan", got ${JSON.stringify(strategy)}`);
 }
 
 export class SemanticCache {
@@ -167,7 +168,7 @@ export class SemanticCache {
     const meta = await options.store.meta();
     const mine = { encoder: options.encoder.name, dimension: options.encoder.dimension };
     if (meta && (meta.encoder !== mine.encoder || meta.dimension !== mine.dimension)) {
-      throw new Error(
+      throw new InputError(
         `encoder: this ${options.store.kind} cache holds vectors from "${meta.encoder}" (${meta.dimension}-d), not "${mine.encoder}" (${mine.dimension}-d); use that encoder or another cache`,
       );
     }
@@ -278,9 +279,9 @@ export class SemanticCache {
     const entries = [];
     for (const item of items) {
       const ttl = item.ttlMs === undefined ? this.ttlMs : item.ttlMs;
-      if (ttl !== null && !(ttl > 0)) throw new Error(`ttlMs: expected a positive number of milliseconds or null, got ${ttl}`);
+      if (ttl !== null && !(ttl > 0)) throw new InputError(`ttlMs: expected a positive number of milliseconds or null, got ${ttl}`);
       const vector = item.vector ?? (await this.embed(item.query));
-      if (vector.length !== this.encoder.dimension) throw new Error(`vector: expected ${this.encoder.dimension} values, got ${vector.length}`);
+      if (vector.length !== this.encoder.dimension) throw new InputError(`vector: expected ${this.encoder.dimension} values, got ${vector.length}`);
       entries.push({ key: item.key ?? cacheKey(item.query), query: item.query, vector, value: item.value, expiresAt: ttl === null ? null : now + ttl });
     }
     const stored = await this.backend.put(entries, now);

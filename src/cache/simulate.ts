@@ -10,6 +10,7 @@ import type { Guard } from './guards.js';
 import { SemanticCache, DEFAULT_CACHE_THRESHOLD, type LookupStrategy } from './semantic-cache.js';
 import { SqliteCacheStore } from './sqlite-store.js';
 import type { Verifier } from './verifier.js';
+import { InputError } from '../errors.js';
 
 export type QueryKind = 'seed' | 'paraphrase' | 'near-miss';
 
@@ -82,18 +83,18 @@ export function parseSimulationQueries(rows: readonly JsonLine[], file: string):
   const lines = new Set(rows.map((r) => r.line));
   const queries = rows.map(({ line, value }) => {
     const at = `${file}:${line}`;
-    if (typeof value.query !== 'string' || value.query.trim() === '') throw new Error(`${at}: "query": expected a non-empty string, got ${JSON.stringify(value.query)}`);
+    if (typeof value.query !== 'string' || value.query.trim() === '') throw new InputError(`${at}: "query": expected a non-empty string, got ${JSON.stringify(value.query)}`);
     const repeats = value.repeats === undefined ? null : value.repeats;
     if (repeats !== null && (!Number.isInteger(repeats) || (repeats as number) < 1 || (repeats as number) >= line)) {
-      throw new Error(`${at}: "repeats": expected a line number before ${line} or null, got ${JSON.stringify(repeats)}`);
+      throw new InputError(`${at}: "repeats": expected a line number before ${line} or null, got ${JSON.stringify(repeats)}`);
     }
-    if (repeats !== null && !lines.has(repeats as number)) throw new Error(`${at}: "repeats": line ${repeats} holds no query`);
+    if (repeats !== null && !lines.has(repeats as number)) throw new InputError(`${at}: "repeats": line ${repeats} holds no query`);
     if (value.kind !== undefined && !KINDS.includes(value.kind as QueryKind)) {
-      throw new Error(`${at}: "kind": expected one of ${KINDS.join(', ')}, got ${JSON.stringify(value.kind)}`);
+      throw new InputError(`${at}: "kind": expected one of ${KINDS.join(', ')}, got ${JSON.stringify(value.kind)}`);
     }
     return { line, query: value.query, repeats: repeats as number | null, ...(value.kind !== undefined ? { kind: value.kind as QueryKind } : {}) };
   });
-  if (queries.length === 0) throw new Error(`${file}: no queries in it`);
+  if (queries.length === 0) throw new InputError(`${file}: no queries in it`);
   return queries;
 }
 

@@ -5,7 +5,6 @@
  * write let test/crash-points.test.ts kill a writer exactly there (see src/util/fault.ts).
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { faultPoint } from '../util/fault.js';
 import {
   COUNTER_NAMES,
@@ -19,6 +18,7 @@ import {
   type StoreMeta,
   type StoredEntry,
 } from './store.js';
+import { InputError, RankwiseError, StoreError, requireOptional } from '../errors.js';
 
 interface EntryRow {
   id: number;
@@ -49,7 +49,8 @@ interface SqliteDatabase {
   transaction<T>(fn: () => T): Transaction<T>;
   close(): void;
 }
-const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string, options?: { fileMustExist?: boolean }) => SqliteDatabase;
+type DatabaseConstructor = new (path: string, options?: { fileMustExist?: boolean }) => SqliteDatabase;
+const Database = () => requireOptional<DatabaseConstructor>('better-sqlite3', 'The SQLite cache store');
 
 /** Milliseconds a write waits for another connection's write transaction before failing (SQLite's busy_timeout). */
 const BUSY_TIMEOUT_MS = 5000;
@@ -61,15 +62,16 @@ export interface SqliteOpenOptions {
 
 /** SQLite's error for a file, rewritten to name the file and say what is wrong with it. */
 function fileError(path: string, error: unknown): Error {
+  if (error instanceof RankwiseError) return error; // a missing optional package says so itself
   const code = (error as { code?: string }).code ?? '';
   const message = (error as Error).message;
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED') {
-    return new Error(`${path}: locked by another writer for more than ${BUSY_TIMEOUT_MS} ms (${message}); retry when it has finished`, { cause: error });
+    return new StoreError(`${path}: locked by another writer for more than ${BUSY_TIMEOUT_MS} ms (${message}); retry when it has finished`, { cause: error });
   }
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT_')) {
-    return new Error(`${path}: not a usable SQLite cache file, it is corrupt or not SQLite (${message}); delete it to start an empty cache`, { cause: error });
+    return new StoreError(`${path}: not a usable SQLite cache file, it is corrupt or not SQLite (${message}); delete it to start an empty cache`, { cause: error });
   }
-  return new Error(`${path}: ${message}`, { cause: error });
+  return new StoreError(`${path}: ${message}`, { cause: error });
 }
 
 const SCHEMA = `
@@ -138,11 +140,11 @@ export class SqliteCacheStore implements CacheStore {
    */
   static async open(path: string, options: SqliteOpenOptions = {}): Promise<SqliteCacheStore> {
     if (options.mustExist && path !== ':memory:' && !existsSync(path)) {
-      throw new Error(`${path}: no such cache file (a cache is created by the server that writes it; check the path)`);
+      throw new InputError(`${path}: no such cache file (a cache is created by the server that writes it; check the path)`);
     }
     let db: SqliteDatabase | undefined;
     try {
-      db = new Database(path, { fileMustExist: options.mustExist ?? false });
+      db = new (Database())(path, { fileMustExist: options.mustExist ?? false });
       if (path !== ':memory:') {
         db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
         db.pragma('journal_mode = WAL');

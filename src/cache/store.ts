@@ -4,6 +4,7 @@
  * bookkeeping for TTL and LRU eviction. The store is the source of truth; the in-process vector index is a
  * prefilter that may lag behind it (another replica evicted an entry) and is corrected on read.
  */
+import { InputError } from '../errors.js';
 
 /** One cached query as the store returns it. */
 export interface StoredEntry {
@@ -89,9 +90,9 @@ export function serializeValue(value: unknown): string {
   try {
     text = JSON.stringify(value);
   } catch (error) {
-    throw new Error(`value: expected a JSON value, ${(error as Error).message}`);
+    throw new InputError(`value: expected a JSON value, ${(error as Error).message}`);
   }
-  if (text === undefined) throw new Error(`value: expected a JSON value, got ${typeof value}`);
+  if (text === undefined) throw new InputError(`value: expected a JSON value, got ${typeof value}`);
   return text;
 }
 
@@ -101,8 +102,8 @@ export function vectorToBytes(vector: Float32Array): Buffer {
 }
 
 export function bytesToVector(bytes: Uint8Array, dimension?: number): Float32Array {
-  if (bytes.byteLength % 4 !== 0) throw new Error(`vector: ${bytes.byteLength} bytes is not a whole number of float32 values`);
+  if (bytes.byteLength % 4 !== 0) throw new InputError(`vector: ${bytes.byteLength} bytes is not a whole number of float32 values`);
   const vector = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  if (dimension !== undefined && vector.length !== dimension) throw new Error(`vector: expected ${dimension} values, got ${vector.length}`);
+  if (dimension !== undefined && vector.length !== dimension) throw new InputError(`vector: expected ${dimension} values, got ${vector.length}`);
   return vector;
 }

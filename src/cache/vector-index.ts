@@ -3,9 +3,10 @@
  * so `1 - distance` is the cosine. It lives in process memory and is rebuilt from the store on open; labels are the
  * store's entry ids.
  */
-import hnswlib from 'hnswlib-node';
+import type { HierarchicalNSW } from 'hnswlib-node';
+import { InputError, requireOptional } from '../errors.js';
 
-const { HierarchicalNSW } = hnswlib;
+const hnswlib = () => requireOptional<typeof import('hnswlib-node')>('hnswlib-node', "The semantic cache's vector index");
 
 export interface VectorIndexOptions {
   /** Graph degree (hnswlib's M, default 16). */
@@ -26,7 +27,7 @@ export interface Neighbour {
 }
 
 export class VectorIndex {
-  private readonly index: InstanceType<typeof HierarchicalNSW>;
+  private readonly index: HierarchicalNSW;
   private readonly labels = new Set<number>();
   private capacity: number;
   private readonly efSearch: number;
@@ -35,10 +36,10 @@ export class VectorIndex {
     readonly dimension: number,
     options: VectorIndexOptions = {},
   ) {
-    if (!Number.isInteger(dimension) || dimension < 1) throw new Error(`dimension: expected a positive integer, got ${dimension}`);
+    if (!Number.isInteger(dimension) || dimension < 1) throw new InputError(`dimension: expected a positive integer, got ${dimension}`);
     this.capacity = options.initialCapacity ?? 1024;
     this.efSearch = options.efSearch ?? 64;
-    this.index = new HierarchicalNSW('ip', dimension);
+    this.index = new (hnswlib().HierarchicalNSW)('ip', dimension);
     // allowReplaceDeleted: slots of evicted entries are reused, so a long-running cache does not grow without bound.
     this.index.initIndex(this.capacity, options.m ?? 16, options.efConstruction ?? 64, options.seed ?? 100, true);
     this.index.setEf(this.efSearch);
@@ -53,7 +54,7 @@ export class VectorIndex {
   }
 
   add(label: number, vector: Float32Array): void {
-    if (vector.length !== this.dimension) throw new Error(`vector: expected ${this.dimension} values, got ${vector.length}`);
+    if (vector.length !== this.dimension) throw new InputError(`vector: expected ${this.dimension} values, got ${vector.length}`);
     if (this.labels.has(label)) return;
     // hnswlib counts deleted slots as occupied; grow only when none of them is left to reuse.
     const held = this.index.getCurrentCount();

@@ -1,5 +1,6 @@
 import { extname } from 'node:path';
 import { readJsonLines, streamJsonLines, streamTextLines } from '../util/jsonl.js';
+import { InputError } from '../errors.js';
 
 export { readJsonLines };
 
@@ -28,15 +29,15 @@ export async function readDocuments(path: string, options: ReadDocumentsOptions 
   const documents: InputDocument[] = [];
   const add = (document: InputDocument) => {
     if (documents.length === limit) {
-      throw new Error(`--docs ${path}: more than ${limit} documents; every one is scored against the query, so index a corpus this large ("rankwise index add") and rerank what a search returns, or raise --max-docs`);
+      throw new InputError(`--docs ${path}: more than ${limit} documents; every one is scored against the query, so index a corpus this large ("rankwise index add") and rerank what a search returns, or raise --max-docs`);
     }
     documents.push(document);
   };
   if (/\.jsonl(\.gz)?$/i.test(path) || extname(path).toLowerCase() === '.jsonl') {
     for await (const { line, value } of streamJsonLines(path, '--docs', options.onBytes)) {
-      if (typeof value.text !== 'string') throw new Error(`${path}:${line}: field "text" must be a string`);
+      if (typeof value.text !== 'string') throw new InputError(`${path}:${line}: field "text" must be a string`);
       if (value.id !== undefined && typeof value.id !== 'string' && typeof value.id !== 'number') {
-        throw new Error(`${path}:${line}: field "id" must be a string or a number`);
+        throw new InputError(`${path}:${line}: field "id" must be a string or a number`);
       }
       add({ text: value.text, ...(value.id !== undefined ? { id: String(value.id) } : {}) });
     }
@@ -45,6 +46,6 @@ export async function readDocuments(path: string, options: ReadDocumentsOptions 
       if (raw.trim() !== '') add({ text: raw });
     }
   }
-  if (documents.length === 0) throw new Error(`--docs ${path}: no documents in it`);
+  if (documents.length === 0) throw new InputError(`--docs ${path}: no documents in it`);
   return documents;
 }

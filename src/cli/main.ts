@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { exitCodeOf } from '../errors.js';
+import { ERROR_KINDS, exitCodeOf } from '../errors.js';
 import { registerAdapt } from './commands/adapt.js';
 import { registerCache } from './commands/cache.js';
 import { registerMine } from './commands/mine.js';
@@ -50,8 +50,9 @@ try {
   await program.parseAsync(args.length === 0 ? ['demo'] : args, { from: 'user' });
 } catch (error) {
   if (error instanceof CommanderError) {
-    // Commander has already printed its message (or the help text).
-    process.exitCode = error.exitCode;
+    // Commander has already printed its message (or the help text). A usage error (unknown option, a value our
+    // parsers refuse) is bad input like any other, so it exits with the same status.
+    process.exitCode = error.exitCode === 0 ? 0 : ERROR_KINDS.invalid_input.exitCode;
   } else {
     process.stderr.write(`rankwise: ${(error as Error).message}\n`);
     process.exitCode = exitCodeOf(error);

@@ -1,8 +1,9 @@
 /** How much two rankers agree on the same documents, independent of the scale of their scores. */
+import { InputError } from '../errors.js';
 
 function checkScores(scores: readonly number[], name: string): void {
   scores.forEach((s, i) => {
-    if (Number.isNaN(s)) throw new Error(`${name}[${i}] is NaN`);
+    if (Number.isNaN(s)) throw new InputError(`${name}[${i}] is NaN`);
   });
 }
 
@@ -18,8 +19,8 @@ function compare(x: number, y: number): number {
  * Quadratic in the number of items, which is fine for rerank lists of tens to a few thousand.
  */
 export function kendallTau(a: readonly number[], b: readonly number[]): number {
-  if (a.length !== b.length) throw new Error(`kendallTau: lists have different lengths (${a.length} and ${b.length})`);
-  if (a.length < 2) throw new Error(`kendallTau: need at least 2 items, got ${a.length}`);
+  if (a.length !== b.length) throw new InputError(`kendallTau: lists have different lengths (${a.length} and ${b.length})`);
+  if (a.length < 2) throw new InputError(`kendallTau: need at least 2 items, got ${a.length}`);
   checkScores(a, 'kendallTau: a');
   checkScores(b, 'kendallTau: b');
   const n = a.length;
@@ -54,14 +55,14 @@ export function rankingFromScores(scores: readonly number[]): number[] {
 
 /** Share of the first k items of one ranking that are also among the first k of the other: |top_k(A) ∩ top_k(B)| / k. */
 export function topKOverlap(rankA: readonly number[], rankB: readonly number[], k: number): number {
-  if (!Number.isInteger(k) || k < 1) throw new Error(`topKOverlap: k must be a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new InputError(`topKOverlap: k must be a positive integer, got ${k}`);
   if (k > rankA.length || k > rankB.length) {
-    throw new Error(`topKOverlap: k = ${k} exceeds a ranking's length (${rankA.length} and ${rankB.length})`);
+    throw new InputError(`topKOverlap: k = ${k} exceeds a ranking's length (${rankA.length} and ${rankB.length})`);
   }
   const topA = new Set(rankA.slice(0, k));
   const topB = new Set(rankB.slice(0, k));
   // Each list must name k distinct items, or an overlap of repeated indices would overstate agreement.
-  if (topA.size !== k || topB.size !== k) throw new Error('topKOverlap: a ranking repeats an index within its top k');
+  if (topA.size !== k || topB.size !== k) throw new InputError('topKOverlap: a ranking repeats an index within its top k');
   let shared = 0;
   for (const item of topA) if (topB.has(item)) shared++;
   return shared / k;

@@ -12,6 +12,7 @@ import { exists } from '../util/fs.js';
 import { readJsonLines, readText } from '../util/jsonl.js';
 import { readCorpus } from '../retrieve/corpus.js';
 import type { IndexedDocument } from '../retrieve/retriever.js';
+import { InputError } from '../errors.js';
 
 export interface BeirQuery {
   id: string;
@@ -32,7 +33,7 @@ export interface BeirCollection {
 /** The file itself or its `.gz`; the error names both when neither is there. */
 async function findFile(dir: string, name: string): Promise<string> {
   for (const candidate of [join(dir, name), join(dir, `${name}.gz`)]) if (await exists(candidate)) return candidate;
-  throw new Error(`${dir}: no ${name} (or ${name}.gz); a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv`);
+  throw new InputError(`${dir}: no ${name} (or ${name}.gz); a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv`);
 }
 
 export async function readBeirQrels(path: string): Promise<Map<string, Map<string, number>>> {
@@ -45,16 +46,16 @@ export async function readBeirQrels(path: string): Promise<Map<string, Map<strin
     const fields = line.split(/\s+/);
     if (i === 0 && !/^-?\d+$/.test(fields.at(-1) ?? '')) return;
     if (fields.length !== 3 && fields.length !== 4) {
-      throw new Error(`${path}:${i + 1}: expected "query-id<TAB>corpus-id<TAB>score", got ${JSON.stringify(line.slice(0, 80))}`);
+      throw new InputError(`${path}:${i + 1}: expected "query-id<TAB>corpus-id<TAB>score", got ${JSON.stringify(line.slice(0, 80))}`);
     }
     const [query, document, grade] = fields.length === 3 ? fields : [fields[0], fields[2], fields[3]];
     const value = Number(grade);
-    if (!Number.isInteger(value)) throw new Error(`${path}:${i + 1}: score: expected an integer grade, got ${JSON.stringify(grade)}`);
+    if (!Number.isInteger(value)) throw new InputError(`${path}:${i + 1}: score: expected an integer grade, got ${JSON.stringify(grade)}`);
     let judged = qrels.get(query);
     if (!judged) qrels.set(query, (judged = new Map()));
     judged.set(document, value);
   });
-  if (qrels.size === 0) throw new Error(`${path}: no judgments in it`);
+  if (qrels.size === 0) throw new InputError(`${path}: no judgments in it`);
   return qrels;
 }
 
@@ -64,9 +65,9 @@ export async function readBeirQrels(path: string): Promise<Map<string, Map<strin
  */
 export async function readBeirCollection(dir: string, options: { split?: string } = {}): Promise<BeirCollection> {
   const split = options.split ?? 'test';
-  if (!/^[\w.-]+$/.test(split)) throw new Error(`split: expected a name such as test or dev, got ${JSON.stringify(split)}`);
+  if (!/^[\w.-]+$/.test(split)) throw new InputError(`split: expected a name such as test or dev, got ${JSON.stringify(split)}`);
   const qrelsPath = join(dir, 'qrels', `${split}.tsv`);
-  if (!(await exists(qrelsPath))) throw new Error(`${dir}: no qrels/${split}.tsv (the judgments of split "${split}")`);
+  if (!(await exists(qrelsPath))) throw new InputError(`${dir}: no qrels/${split}.tsv (the judgments of split "${split}")`);
   const [corpus, queryLines, qrels] = await Promise.all([
     findFile(dir, 'corpus.jsonl').then(readCorpus),
     findFile(dir, 'queries.jsonl').then(async (path) => ({ path, rows: await readJsonLines(path, 'queries') })),
@@ -76,18 +77,18 @@ export async function readBeirCollection(dir: string, options: { split?: string 
   const seen = new Set<string>();
   for (const { line, value } of queryLines.rows) {
     const id = value._id ?? value.id;
-    if (typeof id !== 'string' && typeof id !== 'number') throw new Error(`${queryLines.path}:${line}: "_id": expected a string or a number`);
-    if (typeof value.text !== 'string' || value.text.trim() === '') throw new Error(`${queryLines.path}:${line}: "text": expected a non-empty string`);
+    if (typeof id !== 'string' && typeof id !== 'number') throw new InputError(`${queryLines.path}:${line}: "_id": expected a string or a number`);
+    if (typeof value.text !== 'string' || value.text.trim() === '') throw new InputError(`${queryLines.path}:${line}: "text": expected a non-empty string`);
     const key = String(id);
-    if (seen.has(key)) throw new Error(`${queryLines.path}:${line}: "_id": ${JSON.stringify(key)} used twice`);
+    if (seen.has(key)) throw new InputError(`${queryLines.path}:${line}: "_id": ${JSON.stringify(key)} used twice`);
     seen.add(key);
     if (qrels.has(key)) queries.push({ id: key, text: value.text });
   }
   const documentIds = new Set(corpus.map((d) => d.id));
   for (const [query, judged] of qrels) {
-    if (!seen.has(query)) throw new Error(`${qrelsPath}: query ${JSON.stringify(query)} is judged but not in queries.jsonl`);
+    if (!seen.has(query)) throw new InputError(`${qrelsPath}: query ${JSON.stringify(query)} is judged but not in queries.jsonl`);
     for (const document of judged.keys()) {
-      if (!documentIds.has(document)) throw new Error(`${qrelsPath}: query ${JSON.stringify(query)} judges document ${JSON.stringify(document)}, which is not in the corpus`);
+      if (!documentIds.has(document)) throw new InputError(`${qrelsPath}: query ${JSON.stringify(query)} judges document ${JSON.stringify(document)}, which is not in the corpus`);
     }
   }
   return { dir, split, corpus, queries, qrels };

@@ -18,6 +18,7 @@ import { LanceDbRetriever } from '../retrieve/lancedb.js';
 import { reciprocalRankFusion } from '../retrieve/rrf.js';
 import type { BeirCollection } from './beir-collection.js';
 import { averagePrecision, mean, mrrAtK, ndcgAtK, recallAtK } from './ir-metrics.js';
+import { InputError } from '../errors.js';
 
 export type FirstStage = 'bm25' | 'vector' | 'hybrid';
 export const FIRST_STAGES: readonly FirstStage[] = ['bm25', 'vector', 'hybrid'];
@@ -131,21 +132,21 @@ async function openVectorIndex(collection: BeirCollection, encoder: SentenceEnco
 export async function evaluateBeir(collection: BeirCollection, options: BeirEvaluationOptions = {}): Promise<BeirEvaluation> {
   const started = performance.now();
   const retriever = options.retriever ?? 'bm25';
-  if (!FIRST_STAGES.includes(retriever)) throw new Error(`retriever: expected bm25, vector or hybrid, got ${JSON.stringify(retriever)}`);
+  if (!FIRST_STAGES.includes(retriever)) throw new InputError(`retriever: expected bm25, vector or hybrid, got ${JSON.stringify(retriever)}`);
   const depth = options.depth ?? 100;
-  if (!Number.isInteger(depth) || depth < 1) throw new Error(`depth: expected a positive integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 1) throw new InputError(`depth: expected a positive integer, got ${depth}`);
   const fusion = checkFusionOptions(options.fuse ?? { method: 'linear' });
-  if (retriever !== 'bm25' && !options.encoder) throw new Error(`encoder: the ${retriever} first stage needs a sentence encoder`);
+  if (retriever !== 'bm25' && !options.encoder) throw new InputError(`encoder: the ${retriever} first stage needs a sentence encoder`);
   const rerankers = options.rerankers ?? [];
   const names = new Set<string>();
   for (const { name } of rerankers) {
-    if (names.has(name) || name === 'first-stage') throw new Error(`rerankers: the name ${JSON.stringify(name)} is used twice`);
+    if (names.has(name) || name === 'first-stage') throw new InputError(`rerankers: the name ${JSON.stringify(name)} is used twice`);
     names.add(name);
   }
   const ignoreIdentical = options.ignoreIdenticalIds ?? true;
   const judged = collection.queries.filter((q) => [...collection.qrels.get(q.id)!.values()].some((g) => g > 0));
   const queries = options.maxQueries === undefined ? judged : judged.slice(0, options.maxQueries);
-  if (queries.length === 0) throw new Error(`${collection.dir}: no query of split "${collection.split}" has a relevant document`);
+  if (queries.length === 0) throw new InputError(`${collection.dir}: no query of split "${collection.split}" has a relevant document`);
   const textById = new Map(collection.corpus.map((d) => [d.id, d.text]));
 
   // Index.

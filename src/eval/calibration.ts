@@ -8,6 +8,7 @@
  */
 
 import { sigmoid } from '../util/math.js';
+import { InputError } from '../errors.js';
 
 export interface PlattScaling {
   scale: number;
@@ -37,13 +38,13 @@ export interface Reliability {
 
 
 function checkInputs(values: readonly number[], labels: readonly number[], name: string): void {
-  if (values.length !== labels.length) throw new Error(`labels: expected one per ${name} (${values.length}), got ${labels.length}`);
-  if (values.length === 0) throw new Error(`${name}: expected at least one value`);
+  if (values.length !== labels.length) throw new InputError(`labels: expected one per ${name} (${values.length}), got ${labels.length}`);
+  if (values.length === 0) throw new InputError(`${name}: expected at least one value`);
   values.forEach((v, i) => {
-    if (!Number.isFinite(v)) throw new Error(`${name}[${i}]: expected a finite number, got ${v}`);
+    if (!Number.isFinite(v)) throw new InputError(`${name}[${i}]: expected a finite number, got ${v}`);
   });
   labels.forEach((l, i) => {
-    if (!(l >= 0 && l <= 1)) throw new Error(`labels[${i}]: expected a number from 0 to 1, got ${l}`);
+    if (!(l >= 0 && l <= 1)) throw new InputError(`labels[${i}]: expected a number from 0 to 1, got ${l}`);
   });
 }
 
@@ -79,27 +80,27 @@ export function fitLogisticRegression(
   targets: readonly number[],
   options: { l2?: number; sampleWeights?: readonly number[] } = {},
 ): LogisticModel {
-  if (features.length === 0) throw new Error('features: expected at least one row');
-  if (targets.length !== features.length) throw new Error(`targets: expected one per row of features (${features.length}), got ${targets.length}`);
+  if (features.length === 0) throw new InputError('features: expected at least one row');
+  if (targets.length !== features.length) throw new InputError(`targets: expected one per row of features (${features.length}), got ${targets.length}`);
   const d = features[0].length;
   features.forEach((row, i) => {
-    if (row.length !== d) throw new Error(`features[${i}]: expected ${d} values like the first row, got ${row.length}`);
+    if (row.length !== d) throw new InputError(`features[${i}]: expected ${d} values like the first row, got ${row.length}`);
     row.forEach((v, j) => {
-      if (!Number.isFinite(v)) throw new Error(`features[${i}][${j}]: expected a finite number, got ${v}`);
+      if (!Number.isFinite(v)) throw new InputError(`features[${i}][${j}]: expected a finite number, got ${v}`);
     });
   });
   targets.forEach((t, i) => {
-    if (!(t >= 0 && t <= 1)) throw new Error(`targets[${i}]: expected a number from 0 to 1, got ${t}`);
+    if (!(t >= 0 && t <= 1)) throw new InputError(`targets[${i}]: expected a number from 0 to 1, got ${t}`);
   });
   const l2 = options.l2 ?? 0;
   const n = features.length;
   const sampleWeights = options.sampleWeights ?? new Array<number>(n).fill(1);
-  if (sampleWeights.length !== n) throw new Error(`sampleWeights: expected one per row of features (${n}), got ${sampleWeights.length}`);
+  if (sampleWeights.length !== n) throw new InputError(`sampleWeights: expected one per row of features (${n}), got ${sampleWeights.length}`);
   sampleWeights.forEach((w, i) => {
-    if (!(w >= 0) || !Number.isFinite(w)) throw new Error(`sampleWeights[${i}]: expected a finite number >= 0, got ${w}`);
+    if (!(w >= 0) || !Number.isFinite(w)) throw new InputError(`sampleWeights[${i}]: expected a finite number >= 0, got ${w}`);
   });
   const totalWeight = sampleWeights.reduce((a, b) => a + b, 0);
-  if (!(totalWeight > 0)) throw new Error('sampleWeights: expected at least one positive weight');
+  if (!(totalWeight > 0)) throw new InputError('sampleWeights: expected at least one positive weight');
   // Parameters: d weights then the bias, which sees a constant feature 1.
   let theta = new Array(d + 1).fill(0);
   const row = (i: number) => [...features[i], 1];
@@ -171,9 +172,9 @@ function solveLinear(matrix: number[][], vector: number[]): number[] {
 /** The reliability table of probabilities against labels in `bins` equal-width bins, with ECE and log loss. */
 export function reliabilityTable(probabilities: readonly number[], labels: readonly number[], bins = 10, threshold = 0.5): Reliability {
   checkInputs(probabilities, labels, 'probabilities');
-  if (!Number.isInteger(bins) || bins < 1) throw new Error(`bins: expected a positive integer, got ${bins}`);
+  if (!Number.isInteger(bins) || bins < 1) throw new InputError(`bins: expected a positive integer, got ${bins}`);
   probabilities.forEach((p, i) => {
-    if (p < 0 || p > 1) throw new Error(`probabilities[${i}]: expected a number from 0 to 1, got ${p}`);
+    if (p < 0 || p > 1) throw new InputError(`probabilities[${i}]: expected a number from 0 to 1, got ${p}`);
   });
   const rows = Array.from({ length: bins }, (_, b) => ({ from: b / bins, to: (b + 1) / bins, count: 0, sumP: 0, sumY: 0 }));
   let logLoss = 0;

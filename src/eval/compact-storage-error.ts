@@ -8,6 +8,7 @@ import type { LateInteractionEncoder } from '../rank/late-interaction/encoder.js
 import { maxSimScores, type TokenBlock } from '../rank/late-interaction/maxsim.js';
 import { tokenBlock } from '../rank/late-interaction/ranker.js';
 import { agreementOfScores, averageAgreement, type RankingAgreement } from './late-interaction-agreement.js';
+import { InputError } from '../errors.js';
 
 export interface StorageError {
   encoding: TokenEncoding;
@@ -31,7 +32,7 @@ export function storageErrorOfTokens(
   documents: readonly TokenEmbeddings[],
   encodings: readonly TokenEncoding[] = ['float16', 'int8'],
 ): StorageError[] {
-  if (documents.length < 2) throw new Error(`documents: need at least 2, got ${documents.length}`);
+  if (documents.length < 2) throw new InputError(`documents: need at least 2, got ${documents.length}`);
   const dim = documents[0].dimension;
   const exact = tokenBlock(documents, dim);
   const reference = queries.map((q) => maxSimScores(q, exact));

@@ -1,5 +1,6 @@
 import type { Ranker } from '../rank/results.js';
 import { kendallTau, topKOverlap } from './agreement.js';
+import { InputError } from '../errors.js';
 
 export interface ModelTiming {
   model: string;
@@ -46,7 +47,7 @@ export async function compareRankers(
   options: CompareOptions = {},
 ): Promise<Comparison> {
   const repeats = options.repeats ?? 3;
-  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`repeats: expected a positive integer, got ${repeats}`);
+  if (!Number.isInteger(repeats) || repeats < 1) throw new InputError(`repeats: expected a positive integer, got ${repeats}`);
   const overlapAt = options.overlapAt ?? [3, 5];
   const models: ModelTiming[] = [];
   for (const ranker of rankers) {

@@ -8,22 +8,23 @@
  * - A query with no relevant document scores 0 on every metric. There is nothing to find, so no ranking can earn
  *   credit; evaluators that average over queries should leave such queries out rather than average in the zeros.
  */
+import { InputError } from '../errors.js';
 
 export type RelevanceLabels<Id> = ReadonlyMap<Id, number>;
 
 function checkK(k: number, name: string): void {
-  if (!Number.isInteger(k) || k < 1) throw new Error(`${name}: k must be a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new InputError(`${name}: k must be a positive integer, got ${k}`);
 }
 
 function checkRanking<Id>(ranking: readonly Id[], name: string): void {
   // A repeated id would be counted twice as a hit and could push recall or precision above 1.
-  if (new Set(ranking).size !== ranking.length) throw new Error(`${name}: the ranking repeats an id`);
+  if (new Set(ranking).size !== ranking.length) throw new InputError(`${name}: the ranking repeats an id`);
 }
 
 function checkRelevance<Id>(relevance: RelevanceLabels<Id>, name: string): void {
   for (const [id, grade] of relevance) {
     if (typeof grade !== 'number' || !Number.isFinite(grade) || grade < 0) {
-      throw new Error(`${name}: grade of ${String(id)} must be a finite number >= 0, got ${grade}`);
+      throw new InputError(`${name}: grade of ${String(id)} must be a finite number >= 0, got ${grade}`);
     }
   }
 }

@@ -5,6 +5,7 @@
 import { scoresOf, type Ranker } from '../rank/results.js';
 import { readJsonLines, readText } from '../util/jsonl.js';
 import { kendallTau, rankingFromScores, topKOverlap } from './agreement.js';
+import { InputError } from '../errors.js';
 
 export interface RankingAgreement {
   tau: number;
@@ -40,7 +41,7 @@ export function agreementOfScores(candidate: ArrayLike<number>, reference: Array
 }
 
 export function averageAgreement(rows: readonly RankingAgreement[]): RankingAgreement {
-  if (rows.length === 0) throw new Error('averageAgreement: no rows');
+  if (rows.length === 0) throw new InputError('averageAgreement: no rows');
   const mean = (f: (r: RankingAgreement) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length;
   return { tau: mean((r) => r.tau), top3: mean((r) => r.top3), top5: mean((r) => r.top5) };
 }
@@ -52,8 +53,8 @@ export async function compareRankings(
   documents: readonly string[],
   onQuery?: (done: number) => void,
 ): Promise<AgreementReport> {
-  if (queries.length === 0) throw new Error('queries: expected at least one query');
-  if (documents.length < 2) throw new Error(`documents: need at least 2 to compare rankings, got ${documents.length}`);
+  if (queries.length === 0) throw new InputError('queries: expected at least one query');
+  if (documents.length < 2) throw new InputError(`documents: need at least 2 to compare rankings, got ${documents.length}`);
   const rows: QueryAgreement[] = [];
   for (const q of queries) {
     const a = await scoresOf(candidate, q.query, documents);
@@ -66,8 +67,8 @@ export async function compareRankings(
 
 /** A query line: `{"query"}` or `{"id","query"}` (other fields, such as "topic", are kept out of the way). */
 export function parseAgreementQuery(value: Record<string, unknown>, where: string, fallbackId: string): AgreementQuery {
-  if (typeof value.query !== 'string' || value.query.trim() === '') throw new Error(`${where}: "query": expected a non-empty string`);
-  if (value.id !== undefined && typeof value.id !== 'string' && typeof value.id !== 'number') throw new Error(`${where}: "id": expected a string or a number`);
+  if (typeof value.query !== 'string' || value.query.trim() === '') throw new InputError(`${where}: "query": expected a non-empty string`);
+  if (value.id !== undefined && typeof value.id !== 'string' && typeof value.id !== 'number') throw new InputError(`${where}: "id": expected a string or a number`);
   return { id: value.id === undefined ? fallbackId : String(value.id), query: value.query };
 }
 
@@ -83,6 +84,6 @@ export async function readAgreementQueries(path: string, option: string): Promis
       .filter((l) => l !== '')
       .map((query, i) => ({ id: `q${i + 1}`, query }));
   }
-  if (queries.length === 0) throw new Error(`${option} ${path}: no queries in it`);
+  if (queries.length === 0) throw new InputError(`${option} ${path}: no queries in it`);
   return queries;
 }

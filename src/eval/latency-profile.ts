@@ -7,6 +7,7 @@ import { LateInteractionRanker } from '../rank/late-interaction/ranker.js';
 import { collectServiceTimes, summarizeLatencies, type LatencySummary } from './latency.js';
 import { runLoadTest, type LoadTestResult } from './load-test.js';
 import { simulateLevels, simulateQueue, type ArrivalProcess, type QueueLevelResult } from './queue-simulation.js';
+import { InputError } from '../errors.js';
 
 export interface ProfileOptions {
   samples: number;
@@ -39,8 +40,8 @@ export interface ServiceProfile {
 }
 
 export async function profileService(ranker: Ranker, queries: readonly string[], documents: readonly string[], options: ProfileOptions): Promise<ServiceProfile> {
-  if (queries.length === 0) throw new Error('queries: expected at least one query');
-  if (documents.length === 0) throw new Error('documents: expected at least one document');
+  if (queries.length === 0) throw new InputError('queries: expected at least one query');
+  if (documents.length === 0) throw new InputError('documents: expected at least one document');
   const seed = options.seed ?? 1;
   const requests = options.requests ?? 1000;
   const indexMs = ranker instanceof LateInteractionRanker ? await ranker.indexDocuments(documents) : null;

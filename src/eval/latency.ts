@@ -1,4 +1,5 @@
 /** Service-time samples and their percentiles: the raw material for tail-latency analysis and queue simulation. */
+import { InputError } from '../errors.js';
 
 /**
  * Nearest-rank percentile of an ascending list: the smallest sample with at least p% of the samples at or below it.
@@ -6,7 +7,7 @@
  * of 100 samples is the maximum, as in the source article's tables).
  */
 export function percentile(sorted: readonly number[], p: number): number {
-  if (!Number.isFinite(p) || p < 0 || p > 100) throw new Error(`percentile: p must be a number from 0 to 100, got ${p}`);
+  if (!Number.isFinite(p) || p < 0 || p > 100) throw new InputError(`percentile: p must be a number from 0 to 100, got ${p}`);
   if (sorted.length === 0) return NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank];
@@ -24,9 +25,9 @@ export interface LatencySummary {
 }
 
 export function summarizeLatencies(samples: readonly number[]): LatencySummary {
-  if (samples.length === 0) throw new Error('summarizeLatencies: no samples');
+  if (samples.length === 0) throw new InputError('summarizeLatencies: no samples');
   samples.forEach((s, i) => {
-    if (!Number.isFinite(s) || s < 0) throw new Error(`summarizeLatencies: samples[${i}] must be a non-negative number, got ${s}`);
+    if (!Number.isFinite(s) || s < 0) throw new InputError(`summarizeLatencies: samples[${i}] must be a non-negative number, got ${s}`);
   });
   const sorted = [...samples].sort((a, b) => a - b);
   return {
@@ -55,8 +56,8 @@ export interface CollectOptions {
 export async function collectServiceTimes(call: (i: number) => Promise<unknown>, options: CollectOptions): Promise<number[]> {
   const { samples } = options;
   const warmup = options.warmup ?? 3;
-  if (!Number.isInteger(samples) || samples < 1) throw new Error(`samples: expected a positive integer, got ${samples}`);
-  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`warmup: expected a non-negative integer, got ${warmup}`);
+  if (!Number.isInteger(samples) || samples < 1) throw new InputError(`samples: expected a positive integer, got ${samples}`);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new InputError(`warmup: expected a non-negative integer, got ${warmup}`);
   for (let i = 0; i < warmup; i++) await call(i);
   const times: number[] = [];
   for (let i = 0; i < samples; i++) {

@@ -7,6 +7,7 @@
 import { SeededRandom } from '../models/random.js';
 import { summarizeLatencies, type LatencySummary } from './latency.js';
 import { arrivalTimes, type ArrivalProcess } from './queue-simulation.js';
+import { InputError } from '../errors.js';
 
 export interface LoadTestOptions {
   qps: number;
@@ -30,8 +31,8 @@ export interface LoadTestResult {
 
 export async function runLoadTest(service: (request: number) => Promise<unknown>, options: LoadTestOptions): Promise<LoadTestResult> {
   const { qps, requests, arrivals, seed } = options;
-  if (!Number.isFinite(qps) || qps <= 0) throw new Error(`qps: expected a positive number, got ${qps}`);
-  if (!Number.isInteger(requests) || requests < 1) throw new Error(`requests: expected a positive integer, got ${requests}`);
+  if (!Number.isFinite(qps) || qps <= 0) throw new InputError(`qps: expected a positive number, got ${qps}`);
+  if (!Number.isInteger(requests) || requests < 1) throw new InputError(`requests: expected a positive integer, got ${requests}`);
   const schedule = arrivalTimes(requests, qps, arrivals, new SeededRandom(seed));
   const responses: number[] = [];
   const services: number[] = [];

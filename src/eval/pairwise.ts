@@ -6,6 +6,7 @@
 import type { Ranker } from '../rank/results.js';
 import { mean } from './ir-metrics.js';
 import { readJsonLines } from '../util/jsonl.js';
+import { InputError } from '../errors.js';
 
 export const SPLITS = ['seen', 'unseen'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -60,17 +61,17 @@ export interface PairwiseOptions {
  * the case came from (`cases[3]: `, `file.jsonl:4: `).
  */
 export function parsePairwiseCase(value: unknown): PairwiseCase {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError('expected a JSON object');
   const v = value as Record<string, unknown>;
   for (const field of ['query', 'relevant', 'distractor'] as const) {
     if (typeof v[field] !== 'string' || (v[field] as string).trim() === '') {
-      throw new Error(`field "${field}" must be a non-empty string`);
+      throw new InputError(`field "${field}" must be a non-empty string`);
     }
   }
   if (v.split !== undefined && !(SPLITS as readonly unknown[]).includes(v.split)) {
-    throw new Error(`field "split" must be "seen" or "unseen", got ${JSON.stringify(v.split)}`);
+    throw new InputError(`field "split" must be "seen" or "unseen", got ${JSON.stringify(v.split)}`);
   }
-  if (v.topic !== undefined && typeof v.topic !== 'string') throw new Error('field "topic" must be a string');
+  if (v.topic !== undefined && typeof v.topic !== 'string') throw new InputError('field "topic" must be a string');
   return {
     query: v.query as string,
     relevant: v.relevant as string,
@@ -81,13 +82,13 @@ export function parsePairwiseCase(value: unknown): PairwiseCase {
 }
 
 export async function evaluatePairwise(ranker: Ranker, cases: readonly PairwiseCase[], options: PairwiseOptions = {}): Promise<PairwiseResult> {
-  if (cases.length === 0) throw new Error('cases: expected at least one case');
+  if (cases.length === 0) throw new InputError('cases: expected at least one case');
   // Check everything first, so a bad case near the end fails before minutes of scoring rather than after.
   const checked = cases.map((c, i) => {
     try {
       return parsePairwiseCase(c);
     } catch (error) {
-      throw new Error(`cases[${i}]: ${(error as Error).message}`);
+      throw new InputError(`cases[${i}]: ${(error as Error).message}`);
     }
   });
   const results: PairwiseCaseResult[] = [];
@@ -95,7 +96,7 @@ export async function evaluatePairwise(ranker: Ranker, cases: readonly PairwiseC
     const ranked = await ranker.rank(c.query, [c.relevant, c.distractor], { returnDocuments: false });
     const scoreOf = (index: number) => {
       const found = ranked.results.find((r) => r.index === index);
-      if (!found) throw new Error(`ranker ${ranker.name} returned no score for document ${index}`);
+      if (!found) throw new InputError(`ranker ${ranker.name} returned no score for document ${index}`);
       return found.score;
     };
     const relevantScore = scoreOf(0);
@@ -162,7 +163,7 @@ export interface PairwiseComparison {
 /** What changed between two runs over the same cases, e.g. a base model and its fine-tuned version. */
 export function comparePairwise(before: PairwiseResult, after: PairwiseResult): PairwiseComparison {
   if (before.cases.length !== after.cases.length) {
-    throw new Error(`comparePairwise: the runs have different numbers of cases (${before.cases.length} and ${after.cases.length})`);
+    throw new InputError(`comparePairwise: the runs have different numbers of cases (${before.cases.length} and ${after.cases.length})`);
   }
   const fixed: CaseChange[] = [];
   const broken: CaseChange[] = [];
@@ -170,7 +171,7 @@ export function comparePairwise(before: PairwiseResult, after: PairwiseResult): 
     const a = after.cases[index];
     // Cases are matched by position, so a reordered or different case file would pair unrelated cases.
     if (a.query !== b.query || a.split !== b.split) {
-      throw new Error(`comparePairwise: case ${index + 1} differs between the runs (${JSON.stringify(b.query)} and ${JSON.stringify(a.query)})`);
+      throw new InputError(`comparePairwise: case ${index + 1} differs between the runs (${JSON.stringify(b.query)} and ${JSON.stringify(a.query)})`);
     }
     if (b.passed === a.passed) return;
     const change = { index, query: b.query, ...(b.split !== undefined ? { split: b.split } : {}), gapBefore: b.gap, gapAfter: a.gap };
@@ -196,7 +197,7 @@ export async function readPairwiseCases(path: string, what = path): Promise<Pair
     try {
       return parsePairwiseCase(value);
     } catch (error) {
-      throw new Error(`${path}:${line}: ${(error as Error).message}`);
+      throw new InputError(`${path}:${line}: ${(error as Error).message}`);
     }
   });
 }

@@ -4,6 +4,7 @@
  */
 import { SeededRandom } from '../models/random.js';
 import { summarizeLatencies, type LatencySummary } from './latency.js';
+import { InputError } from '../errors.js';
 
 export type ArrivalProcess = 'fixed' | 'poisson';
 export const ARRIVAL_PROCESSES: readonly ArrivalProcess[] = ['fixed', 'poisson'];
@@ -34,20 +35,20 @@ export interface QueueLevelResult {
 }
 
 export function checkServiceTimes(samples: readonly number[], what = 'service times'): void {
-  if (samples.length === 0) throw new Error(`${what}: expected at least one sample`);
+  if (samples.length === 0) throw new InputError(`${what}: expected at least one sample`);
   samples.forEach((s, i) => {
     if (typeof s !== 'number' || !Number.isFinite(s) || s < 0) {
-      throw new Error(`${what}[${i}]: expected a non-negative number of milliseconds, got ${JSON.stringify(s)}`);
+      throw new InputError(`${what}[${i}]: expected a non-negative number of milliseconds, got ${JSON.stringify(s)}`);
     }
   });
 }
 
 function checkOptions(options: QueueSimulationOptions): void {
   const { qps, requests, arrivals, seed } = options;
-  if (!Number.isFinite(qps) || qps <= 0) throw new Error(`qps: expected a positive number, got ${qps}`);
-  if (!Number.isInteger(requests) || requests < 1) throw new Error(`requests: expected a positive integer, got ${requests}`);
-  if (!ARRIVAL_PROCESSES.includes(arrivals)) throw new Error(`arrivals: expected "fixed" or "poisson", got ${JSON.stringify(arrivals)}`);
-  if (!Number.isFinite(seed)) throw new Error(`seed: expected a number, got ${seed}`);
+  if (!Number.isFinite(qps) || qps <= 0) throw new InputError(`qps: expected a positive number, got ${qps}`);
+  if (!Number.isInteger(requests) || requests < 1) throw new InputError(`requests: expected a positive integer, got ${requests}`);
+  if (!ARRIVAL_PROCESSES.includes(arrivals)) throw new InputError(`arrivals: expected "fixed" or "poisson", got ${JSON.stringify(arrivals)}`);
+  if (!Number.isFinite(seed)) throw new InputError(`seed: expected a number, got ${seed}`);
 }
 
 /** Arrival times in ms from 0, one per request. */
@@ -74,7 +75,7 @@ export interface QueueTrace {
 
 /** Lindley's recursion for one FIFO server: start = max(arrival, previous finish). */
 export function runFifoQueue(arrivals: Float64Array, services: Float64Array): QueueTrace {
-  if (arrivals.length !== services.length) throw new Error('runFifoQueue: arrivals and services differ in length');
+  if (arrivals.length !== services.length) throw new InputError('runFifoQueue: arrivals and services differ in length');
   const n = arrivals.length;
   const waits = new Float64Array(n);
   const responses = new Float64Array(n);
@@ -127,7 +128,7 @@ export function simulateLevels(
   levels: readonly number[],
   options: Omit<QueueSimulationOptions, 'qps'>,
 ): QueueLevelResult[] {
-  if (levels.length === 0) throw new Error('qps: expected at least one level');
+  if (levels.length === 0) throw new InputError('qps: expected at least one level');
   return levels.map((qps, i) => simulateQueue(serviceTimesMs, { ...options, qps, seed: options.seed + i }));
 }
 
@@ -147,19 +148,19 @@ export function theoreticalMeanWaitMs(serviceTimesMs: readonly number[], qps: nu
 /** Parses service times from a file's text: one number per line, or a JSON array. `source` names the file in errors. */
 export function parseServiceTimes(text: string, source: string): number[] {
   const trimmed = text.trim();
-  if (trimmed === '') throw new Error(`${source}: no service times in it (expected one number of milliseconds per line, or a JSON array)`);
+  if (trimmed === '') throw new InputError(`${source}: no service times in it (expected one number of milliseconds per line, or a JSON array)`);
   let values: number[];
   if (trimmed.startsWith('[')) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(trimmed);
     } catch (error) {
-      throw new Error(`${source}: not a valid JSON array (${(error as Error).message})`);
+      throw new InputError(`${source}: not a valid JSON array (${(error as Error).message})`);
     }
-    if (!Array.isArray(parsed)) throw new Error(`${source}: expected a JSON array of numbers`);
+    if (!Array.isArray(parsed)) throw new InputError(`${source}: expected a JSON array of numbers`);
     parsed.forEach((v, i) => {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new Error(`${source}: element ${i}: expected a non-negative number of milliseconds, got ${JSON.stringify(v)}`);
+        throw new InputError(`${source}: element ${i}: expected a non-negative number of milliseconds, got ${JSON.stringify(v)}`);
       }
     });
     values = parsed as number[];
@@ -169,11 +170,11 @@ export function parseServiceTimes(text: string, source: string): number[] {
       const line = raw.trim();
       if (line === '' || line.startsWith('#')) return;
       const v = Number(line);
-      if (!Number.isFinite(v) || v < 0) throw new Error(`${source}:${i + 1}: expected a non-negative number of milliseconds, got ${JSON.stringify(line)}`);
+      if (!Number.isFinite(v) || v < 0) throw new InputError(`${source}:${i + 1}: expected a non-negative number of milliseconds, got ${JSON.stringify(line)}`);
       values.push(v);
     });
   }
-  if (values.length === 0) throw new Error(`${source}: no service times in it`);
+  if (values.length === 0) throw new InputError(`${source}: no service times in it`);
   return values;
 }
 

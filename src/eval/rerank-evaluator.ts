@@ -5,6 +5,7 @@
  */
 import type { Ranker } from '../rank/results.js';
 import { averagePrecision, mean, mrrAtK, ndcgAtK, recallAtK } from './ir-metrics.js';
+import { InputError } from '../errors.js';
 
 export interface RerankQuery {
   query: string;
@@ -62,37 +63,37 @@ export interface RerankEvaluation {
  * error names the offending field, and callers add where the query came from.
  */
 export function parseRerankQuery(value: unknown): { query: RerankQuery; labels: Map<number, number> } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError('expected a JSON object');
   const v = value as Record<string, unknown>;
-  if (typeof v.query !== 'string' || v.query.trim() === '') throw new Error('field "query" must be a non-empty string');
-  if (!Array.isArray(v.documents) || v.documents.length === 0) throw new Error('field "documents" must be a non-empty array of strings');
+  if (typeof v.query !== 'string' || v.query.trim() === '') throw new InputError('field "query" must be a non-empty string');
+  if (!Array.isArray(v.documents) || v.documents.length === 0) throw new InputError('field "documents" must be a non-empty array of strings');
   v.documents.forEach((d, i) => {
-    if (typeof d !== 'string') throw new Error(`field "documents[${i}]" must be a string`);
+    if (typeof d !== 'string') throw new InputError(`field "documents[${i}]" must be a string`);
   });
   const n = v.documents.length;
-  if (v.relevant !== undefined && v.relevance !== undefined) throw new Error('give either field "relevant" or field "relevance", not both');
+  if (v.relevant !== undefined && v.relevance !== undefined) throw new InputError('give either field "relevant" or field "relevance", not both');
   const labels = new Map<number, number>();
   if (v.relevance !== undefined) {
     if (typeof v.relevance !== 'object' || v.relevance === null || Array.isArray(v.relevance)) {
-      throw new Error('field "relevance" must be an object mapping document indices to grades');
+      throw new InputError('field "relevance" must be an object mapping document indices to grades');
     }
     for (const [key, grade] of Object.entries(v.relevance)) {
       // Only canonical integers: "01" or "1.0" would silently name the same document as "1".
       if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) >= n) {
-        throw new Error(`field "relevance" has key "${key}": expected a document index from 0 to ${n - 1}`);
+        throw new InputError(`field "relevance" has key "${key}": expected a document index from 0 to ${n - 1}`);
       }
       if (typeof grade !== 'number' || !Number.isFinite(grade) || grade < 0) {
-        throw new Error(`field "relevance.${key}" must be a number >= 0`);
+        throw new InputError(`field "relevance.${key}" must be a number >= 0`);
       }
       labels.set(Number(key), grade);
     }
   } else {
-    if (!Array.isArray(v.relevant)) throw new Error('field "relevant" must be an array of document indices (or give "relevance")');
+    if (!Array.isArray(v.relevant)) throw new InputError('field "relevant" must be an array of document indices (or give "relevance")');
     v.relevant.forEach((index, i) => {
       if (!Number.isInteger(index) || index < 0 || index >= n) {
-        throw new Error(`field "relevant[${i}]" must be a document index from 0 to ${n - 1}, got ${JSON.stringify(index)}`);
+        throw new InputError(`field "relevant[${i}]" must be a document index from 0 to ${n - 1}, got ${JSON.stringify(index)}`);
       }
-      if (labels.has(index)) throw new Error(`field "relevant" lists document ${index} twice`);
+      if (labels.has(index)) throw new InputError(`field "relevant" lists document ${index} twice`);
       labels.set(index, 1);
     });
   }
@@ -103,25 +104,25 @@ export function parseRerankQuery(value: unknown): { query: RerankQuery; labels: 
 }
 
 function checkCutoffs(values: readonly number[], name: string): number[] {
-  for (const v of values) if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: expected positive integers, got ${v}`);
+  for (const v of values) if (!Number.isInteger(v) || v < 1) throw new InputError(`${name}: expected positive integers, got ${v}`);
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
 export async function evaluateReranking(ranker: Ranker, queries: readonly RerankQuery[], options: RerankEvalOptions = {}): Promise<RerankEvaluation> {
   const k = options.k ?? 10;
-  if (!Number.isInteger(k) || k < 1) throw new Error(`k: expected a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new InputError(`k: expected a positive integer, got ${k}`);
   const recallAt = checkCutoffs(options.recallAt ?? [1, 5, 10], 'recallAt');
-  if (queries.length === 0) throw new Error('queries: expected at least one query');
+  if (queries.length === 0) throw new InputError('queries: expected at least one query');
   // Check everything first, so a bad query near the end fails before minutes of ranking rather than after.
   const parsed = queries.map((q, i) => {
     try {
       return parseRerankQuery(q);
     } catch (error) {
-      throw new Error(`queries[${i}]: ${(error as Error).message}`);
+      throw new InputError(`queries[${i}]: ${(error as Error).message}`);
     }
   });
   if (parsed.every(({ labels }) => [...labels.values()].every((g) => g === 0))) {
-    throw new Error('queries: no query has a relevant document, so there is nothing to measure');
+    throw new InputError('queries: no query has a relevant document, so there is nothing to measure');
   }
 
   const perQuery: RerankQueryResult[] = [];

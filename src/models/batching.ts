@@ -1,4 +1,5 @@
 import type { Encoded, PaddedBatch, SequenceTokenizer } from './tokenizer/index.js';
+import { InputError } from '../errors.js';
 
 export interface BatchLimits {
   /** At most this many sequences in one model call. */
@@ -14,7 +15,7 @@ export interface BatchLimits {
 export function lengthSortedBatches(lengths: readonly number[], limits: BatchLimits): number[][] {
   const { maxBatchSize } = limits;
   if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
-    throw new Error(`batchSize must be a positive integer, got ${maxBatchSize}`);
+    throw new InputError(`batchSize must be a positive integer, got ${maxBatchSize}`);
   }
   const maxTokens = limits.maxBatchTokens ?? Infinity;
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);

@@ -2,6 +2,7 @@ import type { ModelHead } from './config.js';
 import { resolveModel, type ModelFolder, type ResolveModelOptions } from './model-folder.js';
 import { createSession, int64Tensor, ort, type SessionOptions } from './session.js';
 import type { PaddedBatch, SequenceTokenizer } from './tokenizer/index.js';
+import { ModelInvalidError } from '../errors.js';
 
 export interface BertModelLoadOptions extends ResolveModelOptions, SessionOptions {
   /** Longest input in tokens; capped by the model's `max_position_embeddings` and the tokenizer. Default 512. */
@@ -28,7 +29,7 @@ export async function loadBertModel(model: string, head: ModelHead, options: Ber
 /** A resolved folder's session and tokenizer (the family's: WordPiece for BERT, SentencePiece for USE Lite). */
 export async function openBertModel(folder: ModelFolder, head: ModelHead, options: BertModelLoadOptions = {}): Promise<BertModel> {
   if (folder.head !== head) {
-    throw new Error(`model "${folder.name}": config.json architectures is ${JSON.stringify(folder.config.architectures ?? [])}; ${HEAD_ROLES[head]}`);
+    throw new ModelInvalidError(`model "${folder.name}": config.json architectures is ${JSON.stringify(folder.config.architectures ?? [])}; ${HEAD_ROLES[head]}`);
   }
   const tokenizer = await folder.family.loadTokenizer(folder.dir);
   const session = await createSession(folder.onnxPath, options);

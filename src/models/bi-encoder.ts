@@ -4,10 +4,11 @@ import { loadBertModel, openBertModel, runBertBatch, type BertModel, type BertMo
 import type { ModelFolder } from './model-folder.js';
 import type { SentenceEncoder } from './sentence-encoder.js';
 import type { ort } from './session.js';
-import { PairTokenizer, type Encoded, type PaddedBatch } from './tokenizer/index.js';
+import type { Encoded, PaddedBatch, SequenceTokenizer } from './tokenizer/index.js';
 import { l2normalize } from './vectors.js';
 
 import { recordedPooling, type Pooling } from './bert/sentence-transformers.js';
+import { InputError } from '../errors.js';
 export { recordedPooling, type Pooling } from './bert/sentence-transformers.js';
 
 export interface BiEncoderLoadOptions extends BertModelLoadOptions {
@@ -41,12 +42,18 @@ export interface EncodeTokensOptions {
   maxLength?: number;
 }
 
+/** A tokenizer that marks each text with a start and an end token: BERT's [CLS]/[SEP], RoBERTa's <s>/</s>. */
+export type MarkedTokenizer = SequenceTokenizer & { readonly clsId: number; readonly sepId: number };
+
+const isMarked = (tokenizer: SequenceTokenizer): tokenizer is MarkedTokenizer =>
+  typeof (tokenizer as Partial<MarkedTokenizer>).clsId === 'number' && typeof (tokenizer as Partial<MarkedTokenizer>).sepId === 'number';
+
 /** Embeds each text on its own (no interaction with the query), so document vectors can be computed ahead of time. */
 export class BiEncoder implements SentenceEncoder {
   private constructor(
     readonly name: string,
     readonly folder: ModelFolder,
-    readonly tokenizer: PairTokenizer,
+    readonly tokenizer: MarkedTokenizer,
     private readonly session: ort.InferenceSession,
     readonly maxLength: number,
     readonly pooling: Pooling,
@@ -63,9 +70,9 @@ export class BiEncoder implements SentenceEncoder {
 
   private static async open(name: string, model: BertModel, options: BiEncoderLoadOptions): Promise<BiEncoder> {
     const { folder, tokenizer, session, maxLength } = model;
-    if (!(tokenizer instanceof PairTokenizer)) {
+    if (!isMarked(tokenizer)) {
       await session.release();
-      throw new Error(`model "${name}": a ${folder.family.name} folder is loaded with loadSentenceEncoder, not BiEncoder`);
+      throw new InputError(`model "${name}": a ${folder.family.name} folder is loaded with loadSentenceEncoder, not BiEncoder`);
     }
     const pooling = options.pooling ?? (await recordedPooling(folder.dir));
     return new BiEncoder(name, folder, tokenizer, session, maxLength, pooling);
@@ -77,7 +84,7 @@ export class BiEncoder implements SentenceEncoder {
 
   async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<Float32Array[]> {
     const pooling = options.pooling ?? this.pooling;
-    if (pooling !== 'mean' && pooling !== 'cls') throw new Error(`pooling: expected "mean" or "cls", got ${JSON.stringify(pooling)}`);
+    if (pooling !== 'mean' && pooling !== 'cls') throw new InputError(`pooling: expected "mean" or "cls", got ${JSON.stringify(pooling)}`);
     const hidden = this.dimension;
     const out = new Array<Float32Array>(texts.length);
     let done = 0;
@@ -138,10 +145,10 @@ export class BiEncoder implements SentenceEncoder {
   ): Promise<void> {
     const maxLength = options.maxLength ?? this.maxLength;
     if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > this.maxLength) {
-      throw new Error(`maxLength: expected an integer from 2 to ${this.maxLength}, got ${maxLength}`);
+      throw new InputError(`maxLength: expected an integer from 2 to ${this.maxLength}, got ${maxLength}`);
     }
     const encoded: Encoded[] = texts.map((text, i) => {
-      if (typeof text !== 'string') throw new Error(`texts[${i}]: expected a string`);
+      if (typeof text !== 'string') throw new InputError(`texts[${i}]: expected a string`);
       return this.tokenizer.encodeSingle(text, { maxLength });
     });
     const batchSize = options.batchSize ?? 32;

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { InputError, ModelInvalidError } from '../errors.js';
 
 /**
  * Checks that an ONNX file is a graph the cross-encoder runtime can use, before anything is served from it: the
@@ -33,7 +34,7 @@ class FileBytes {
 
   byte(at: number): number {
     if (at < this.chunkStart || at >= this.chunkStart + this.chunk.length) {
-      if (at >= this.size) throw new Error('truncated');
+      if (at >= this.size) throw new InputError('truncated');
       this.chunk = Buffer.alloc(Math.min(64 * 1024, this.size - at));
       readSync(this.fd, this.chunk, 0, this.chunk.length, at);
       this.chunkStart = at;
@@ -42,7 +43,7 @@ class FileBytes {
   }
 
   bytes(at: number, length: number): Buffer {
-    if (at + length > this.size) throw new Error('truncated');
+    if (at + length > this.size) throw new InputError('truncated');
     const out = Buffer.alloc(length);
     readSync(this.fd, out, 0, length, at);
     return out;
@@ -63,7 +64,7 @@ function varint(file: FileBytes, at: number): [number, number] {
     scale *= 128;
     if ((b & 0x80) === 0) return [value, at + i + 1];
   }
-  throw new Error('bad varint');
+  throw new InputError('bad varint');
 }
 
 /** Calls `visit(field, start, end)` for each length-delimited field in [from, to); other wire types are skipped. */
@@ -80,9 +81,9 @@ function fields(file: FileBytes, from: number, to: number, visit: (field: number
     else if (wire === 2) {
       const [length, start] = varint(file, at);
       at = start + length;
-      if (at > to) throw new Error('truncated');
+      if (at > to) throw new InputError('truncated');
       visit(field, start, at);
-    } else throw new Error(`unsupported wire type ${wire}`);
+    } else throw new InputError(`unsupported wire type ${wire}`);
   }
 }
 
@@ -92,10 +93,10 @@ export function readOnnxSignature(path: string): OnnxGraphSignature {
   try {
     file = new FileBytes(path);
   } catch (error) {
-    throw new Error(`${path}: cannot read the ONNX file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ModelInvalidError(`${path}: cannot read the ONNX file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   try {
-    if (file.size === 0) throw new Error('the file is empty');
+    if (file.size === 0) throw new ModelInvalidError('the file is empty');
     const signature: OnnxGraphSignature = { inputs: [], outputs: [] };
     let graphs = 0;
     const nameOf = (start: number, end: number): string => {
@@ -114,10 +115,10 @@ export function readOnnxSignature(path: string): OnnxGraphSignature {
         else if (f === 12) signature.outputs.push(nameOf(s, e));
       });
     });
-    if (graphs !== 1 || signature.outputs.length === 0) throw new Error('no graph with outputs in it');
+    if (graphs !== 1 || signature.outputs.length === 0) throw new ModelInvalidError('no graph with outputs in it');
     return signature;
   } catch (error) {
-    throw new Error(`${path}: not a usable ONNX model (${(error as Error).message})`);
+    throw new ModelInvalidError(`${path}: not a usable ONNX model (${(error as Error).message})`);
   } finally {
     file.close();
   }
@@ -131,7 +132,7 @@ export function checkCrossEncoderOnnx(path: string): OnnxGraphSignature {
   const signature = readOnnxSignature(path);
   const list = (names: readonly string[]) => names.map((n) => JSON.stringify(n)).join(', ') || 'none';
   if (!signature.outputs.includes('logits')) {
-    throw new Error(
+    throw new ModelInvalidError(
       `${path}: a cross-encoder needs a "logits" output; this graph's outputs are ${list(signature.outputs)} ` +
         `(a feature-extraction export? export it for sequence classification)`,
     );
@@ -139,7 +140,7 @@ export function checkCrossEncoderOnnx(path: string): OnnxGraphSignature {
   const unknown = signature.inputs.filter((name) => !(CROSS_ENCODER_INPUTS as readonly string[]).includes(name));
   const missing = REQUIRED_INPUTS.filter((name) => !signature.inputs.includes(name));
   if (unknown.length > 0 || missing.length > 0) {
-    throw new Error(
+    throw new InputError(
       `${path}: a cross-encoder's inputs must be input_ids, attention_mask and optionally token_type_ids; this graph's inputs are ${list(signature.inputs)}`,
     );
   }

@@ -2,6 +2,7 @@
  * The subset of a Hugging Face BERT-family `config.json` that rankwise reads. Field names are kept exactly as
  * Hugging Face writes them so that a config round-trips unchanged between Python and rankwise.
  */
+import { ModelInvalidError } from '../errors.js';
 export interface BertConfig {
   model_type: string;
   architectures?: string[];
@@ -49,22 +50,22 @@ const REQUIRED_NUMBERS = [
 
 /** Checks a parsed config.json; `source` names the file in error messages. */
 export function validateBertConfig(raw: unknown, source: string): BertConfig {
-  if (typeof raw !== 'object' || raw === null) throw new Error(`${source}: expected a JSON object`);
+  if (typeof raw !== 'object' || raw === null) throw new ModelInvalidError(`${source}: expected a JSON object`);
   const c = raw as Record<string, unknown>;
   for (const key of REQUIRED_NUMBERS) {
     const v = c[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-      throw new Error(`${source}: field "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+      throw new ModelInvalidError(`${source}: field "${key}" must be a positive integer, got ${JSON.stringify(v)}`);
     }
   }
   const hidden = c.hidden_size as number;
   const heads = c.num_attention_heads as number;
   if (hidden % heads !== 0) {
-    throw new Error(`${source}: hidden_size (${hidden}) must be divisible by num_attention_heads (${heads})`);
+    throw new ModelInvalidError(`${source}: hidden_size (${hidden}) must be divisible by num_attention_heads (${heads})`);
   }
   const act = c.hidden_act ?? 'gelu';
   if (act !== 'gelu' && act !== 'gelu_new' && act !== 'relu') {
-    throw new Error(`${source}: field "hidden_act" must be "gelu", "gelu_new" or "relu", got ${JSON.stringify(act)}`);
+    throw new ModelInvalidError(`${source}: field "hidden_act" must be "gelu", "gelu_new" or "relu", got ${JSON.stringify(act)}`);
   }
   return {
     ...(c as object),

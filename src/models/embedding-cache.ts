@@ -1,4 +1,5 @@
 import type { SentenceEncoder } from './sentence-encoder.js';
+import { InputError } from '../errors.js';
 
 /**
  * Unit vectors of recently seen texts, least recently used evicted first. Reranking sees the same documents again and
@@ -10,7 +11,7 @@ export class EmbeddingCache {
 
   /** `capacity` texts at most (default 20,000: about 40 MB of 512-d vectors). */
   constructor(readonly capacity = 20_000) {
-    if (!Number.isInteger(capacity) || capacity < 0) throw new Error(`capacity: expected a non-negative integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 0) throw new InputError(`capacity: expected a non-negative integer, got ${capacity}`);
   }
 
   get size(): number {

@@ -4,9 +4,11 @@
  */
 import { bertFamily } from './bert/family.js';
 import type { ModelFamily } from './family.js';
+import { robertaFamily } from './roberta/family.js';
 import { useLiteFamily } from './use-lite/family.js';
+import { ModelInvalidError } from '../errors.js';
 
-export const MODEL_FAMILIES: readonly ModelFamily[] = [bertFamily, useLiteFamily];
+export const MODEL_FAMILIES: readonly ModelFamily[] = [bertFamily, useLiteFamily, robertaFamily];
 
 /** Hugging Face BERT exports sometimes omit model_type; such configs have always been read as BERT. */
 const DEFAULT_MODEL_TYPE = 'bert';
@@ -26,7 +28,7 @@ export function familyFor(configOrModelType: { model_type?: unknown } | string |
   const type = typeof configOrModelType === 'string' ? configOrModelType : configOrModelType?.model_type ?? DEFAULT_MODEL_TYPE;
   const family = typeof type === 'string' ? BY_MODEL_TYPE.get(type) : undefined;
   if (!family) {
-    throw new Error(`${source}: model_type ${JSON.stringify(type)} is not supported; known model types: ${knownModelTypes().join(', ')}`);
+    throw new ModelInvalidError(`${source}: model_type ${JSON.stringify(type)} is not supported; known model types: ${knownModelTypes().join(', ')}`);
   }
   return family;
 }

@@ -2,6 +2,7 @@ import { writeBertUncasedTokenizerFiles } from './bert-vocab.js';
 import type { BertConfig, ModelHead } from './config.js';
 import { initBertWeights } from './init-weights.js';
 import { writeModelFolder } from './model-writer.js';
+import { InputError, ModelInvalidError } from '../errors.js';
 
 export type FixtureKind = 'cross-encoder' | 'bi-encoder';
 
@@ -50,17 +51,17 @@ export function fixtureConfig(options: FixtureOptions): BertConfig {
  */
 export async function createFixtureModel(outDir: string, options: FixtureOptions): Promise<BertConfig> {
   if (options.kind !== 'cross-encoder' && options.kind !== 'bi-encoder') {
-    throw new Error(`kind: expected "cross-encoder" or "bi-encoder", got ${JSON.stringify(options.kind)}`);
+    throw new InputError(`kind: expected "cross-encoder" or "bi-encoder", got ${JSON.stringify(options.kind)}`);
   }
   for (const key of ['layers', 'hidden', 'heads', 'intermediate', 'seed'] as const) {
     const v = options[key];
     if (v !== undefined && (!Number.isInteger(v) || v < (key === 'seed' ? 0 : 1))) {
-      throw new Error(`${key}: expected ${key === 'seed' ? 'a non-negative' : 'a positive'} integer, got ${v}`);
+      throw new InputError(`${key}: expected ${key === 'seed' ? 'a non-negative' : 'a positive'} integer, got ${v}`);
     }
   }
   const config = fixtureConfig(options);
   if (config.hidden_size % config.num_attention_heads !== 0) {
-    throw new Error(`hidden (${config.hidden_size}) must be divisible by heads (${config.num_attention_heads})`);
+    throw new ModelInvalidError(`hidden (${config.hidden_size}) must be divisible by heads (${config.num_attention_heads})`);
   }
   const head: ModelHead = options.kind === 'cross-encoder' ? 'sequence-classification' : 'none';
   await writeModelFolder(outDir, {

@@ -6,7 +6,8 @@ import { recoverFolderSwap } from '../util/atomic-write.js';
 import { builtInModel, type BuiltInModel } from './built-in-model.js';
 import type { ModelFamily } from './family.js';
 import { familyFor } from './families.js';
-import { fetchHubFile, hubCacheFolder, HubDownloadError, isHubId, type HubOptions } from './hub.js';
+import { defaultCacheDir, ensureHubModel, hfSnapshotOf, isHubId, type HubOptions } from './hub.js';
+import { InputError, ModelInvalidError, ModelNotFoundError } from '../errors.js';
 import { readSafetensorsFile } from './safetensors.js';
 
 export type ModelDtype = 'fp32' | 'int8';
@@ -47,14 +48,15 @@ export const ONNX_FILES: Record<ModelDtype, string> = {
 };
 
 /**
- * Where a model argument (a built-in name, a local folder or a hub id) lives on disk. A built-in is made runnable in
- * the model cache on first use; a hub model is downloaded once into the cache folder and reused; when the hub cannot
- * be reached and the cache lacks files, the error names the model, the cache folder and the files expected.
+ * Where a model argument (a built-in name, a local folder or a hub id, `owner/name` or `owner/name@revision`) lives
+ * on disk. A built-in is made runnable in the model cache on first use; a hub model is taken from the Hugging Face
+ * hub cache or rankwise's cache, else downloaded once (see ensureHubModel); when the hub cannot be reached, or offline
+ * mode is on, and the caches lack files, the error names the model, the folders looked in and the files expected.
  */
 export async function locateModel(spec: string, options: ResolveModelOptions = {}): Promise<LocatedModel> {
   const dtype = options.dtype ?? 'fp32';
-  if (dtype !== 'fp32' && dtype !== 'int8') throw new Error(`dtype must be "fp32" or "int8", got ${JSON.stringify(dtype)}`);
-  if (!spec || typeof spec !== 'string') throw new Error('model: expected a folder path, a hub id such as "cross-encoder/ms-marco-MiniLM-L6-v2" or a built-in name');
+  if (dtype !== 'fp32' && dtype !== 'int8') throw new InputError(`dtype must be "fp32" or "int8", got ${JSON.stringify(dtype)}`, { field: 'dtype' });
+  if (!spec || typeof spec !== 'string') throw new InputError('model: expected a folder path, a hub id such as "cross-encoder/ms-marco-MiniLM-L6-v2" or a built-in name');
   const builtIn = builtInModel(spec);
   if (builtIn) {
     const prepared = await builtIn.prepare({ cacheDir: options.cacheDir });
@@ -66,7 +68,7 @@ export async function locateModel(spec: string, options: ResolveModelOptions = {
   await recoverFolderSwap(local);
   if (await isDirectory(local)) return { name: spec, dir: local };
   if (isHubId(spec)) return { name: spec, dir: await downloadHubModel(spec, dtype, options) };
-  throw new Error(`model "${spec}": no such folder, and not a hub id of the form owner/name`);
+  throw new ModelNotFoundError(`model "${spec}": no such folder, and not a hub id of the form owner/name`, { field: 'model' });
 }
 
 /**
@@ -78,46 +80,48 @@ export async function resolveModel(spec: string | LocatedModel, options: Resolve
   const dtype = options.dtype ?? 'fp32';
   const { name, dir, builtIn } = typeof spec === 'string' ? await locateModel(spec, options) : spec;
   const configPath = join(dir, 'config.json');
-  if (!(await exists(configPath))) throw new Error(`model "${name}": ${configPath} is missing (expected a Hugging Face model folder)`);
+  if (!(await exists(configPath))) throw new ModelInvalidError(`model "${name}": ${configPath} is missing (expected a Hugging Face model folder)`);
   let rawConfig: unknown;
   try {
     rawConfig = JSON.parse(await readFile(configPath, 'utf8'));
   } catch (error) {
-    throw new Error(`model "${name}": ${configPath} is not valid JSON (${(error as Error).message})`);
+    throw new ModelInvalidError(`model "${name}": ${configPath} is not valid JSON (${(error as Error).message})`);
   }
   const family = familyFor(rawConfig as { model_type?: unknown }, configPath);
   const config = family.validateConfig(rawConfig, configPath) as unknown as BertConfig;
   const tokenizerPath = join(dir, 'tokenizer.json');
-  if (!(await exists(tokenizerPath))) throw new Error(`model "${name}": ${tokenizerPath} is missing`);
+  if (!(await exists(tokenizerPath))) throw new ModelInvalidError(`model "${name}": ${tokenizerPath} is missing`);
 
   const head = family.headOf(config);
-  const onnxPath = join(dir, ONNX_FILES[dtype]);
-  if (!(await exists(onnxPath))) await buildOnnxFromSafetensors(name, dir, family, config, head, dtype, onnxPath);
+  let onnxPath = join(dir, ONNX_FILES[dtype]);
+  if (!(await exists(onnxPath))) {
+    onnxPath = builtOnnxPath(dir, dtype, options);
+    if (!(await exists(onnxPath))) await buildOnnxFromSafetensors(name, dir, family, config, head, dtype, onnxPath);
+  }
   return { name, dir, config, family, builtIn, head, onnxPath, dtype };
 }
 
-async function downloadHubModel(modelId: string, dtype: ModelDtype, options: HubOptions): Promise<string> {
-  const folder = hubCacheFolder(modelId, options);
-  const expected = ['config.json', 'tokenizer.json', `${ONNX_FILES[dtype]} or model.safetensors`];
-  try {
-    for (const file of ['config.json', 'tokenizer.json']) {
-      if (!(await fetchHubFile(modelId, file, options))) throw new HubDownloadError(`the hub has no ${file} for it`, 404);
-    }
-    await fetchHubFile(modelId, 'tokenizer_config.json', options);
-    await fetchHubFile(modelId, 'modules.json', options);
-    await fetchHubFile(modelId, '1_Pooling/config.json', options);
-    const onnx = await fetchHubFile(modelId, ONNX_FILES[dtype], options);
-    if (!onnx && !(await fetchHubFile(modelId, 'model.safetensors', options))) {
-      throw new HubDownloadError(`the hub has neither ${ONNX_FILES[dtype]} nor model.safetensors for it`, 404);
-    }
-  } catch (error) {
-    if (!(error instanceof HubDownloadError)) throw error;
-    throw new Error(
-      `model "${modelId}" is not (completely) in the cache folder ${folder} and could not be downloaded: ${error.message}. ` +
-        `Expected files: ${expected.join(', ')}. Put them there or pass a local model folder.`,
-    );
-  }
-  return folder;
+function downloadHubModel(spec: string, dtype: ModelDtype, options: HubOptions): Promise<string> {
+  return ensureHubModel(
+    spec,
+    {
+      required: ['config.json', 'tokenizer.json'],
+      oneOf: [ONNX_FILES[dtype], 'model.safetensors'],
+      optional: ['tokenizer_config.json', 'modules.json', '1_Pooling/config.json'],
+    },
+    options,
+  );
+}
+
+/**
+ * Where the ONNX graph written from model.safetensors goes. Beside the weights, except in a Hugging Face cache
+ * snapshot: a file there must be a link to a blob the hub served (a Python tool asking for onnx/model.onnx at that
+ * commit would take ours for the hub's), so it goes to rankwise's cache, keyed by repository and commit.
+ */
+function builtOnnxPath(dir: string, dtype: ModelDtype, options: HubOptions): string {
+  const snapshot = hfSnapshotOf(dir);
+  if (!snapshot) return join(dir, ONNX_FILES[dtype]);
+  return join(options.cacheDir ?? defaultCacheDir(), 'hf-onnx', snapshot.repo, snapshot.commit, ONNX_FILES[dtype]);
 }
 
 async function buildOnnxFromSafetensors(
@@ -131,7 +135,7 @@ async function buildOnnxFromSafetensors(
 ): Promise<void> {
   const weightsPath = join(dir, 'model.safetensors');
   if (!(await exists(weightsPath))) {
-    throw new Error(`model "${spec}": neither ${onnxPath} nor ${weightsPath} exists (one of them is needed for dtype ${dtype})`);
+    throw new ModelInvalidError(`model "${spec}": neither ${onnxPath} nor ${weightsPath} exists (one of them is needed for dtype ${dtype})`);
   }
   const { tensors } = await readSafetensorsFile(weightsPath);
   await mkdir(dirname(onnxPath), { recursive: true });

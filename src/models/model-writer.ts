@@ -7,6 +7,7 @@ import type { FamilyConfig } from './family.js';
 import { familyFor } from './families.js';
 import { writeSafetensorsFile } from './safetensors.js';
 import type { TensorMap } from './tensors.js';
+import { InputError } from '../errors.js';
 
 /** Files a Hugging Face tokenizer may consist of; whichever the source folder has are copied along. */
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
@@ -32,7 +33,7 @@ export interface ModelFolderContents {
 export async function writeModelFolder(outDir: string, contents: ModelFolderContents): Promise<void> {
   const existing = await readdir(outDir).catch(() => [] as string[]);
   if (existing.length > 0 && !contents.overwrite) {
-    throw new Error(`out: ${outDir} exists and is not empty (pass overwrite / --force to replace it)`);
+    throw new InputError(`out: ${outDir} exists and is not empty (pass overwrite / --force to replace it)`);
   }
   const { config, head, weights } = contents;
   const family = familyFor(config, `${outDir}: config`);

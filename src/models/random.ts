@@ -3,13 +3,14 @@
  * (Math.random cannot be seeded). mulberry32: 32-bit state, passes the usual statistical batteries well enough
  * for initialisation and sampling, and is a handful of integer ops per draw.
  */
+import { InputError } from '../errors.js';
 export class SeededRandom {
   private state: number;
   /** Box-Muller yields normals in pairs; the second is kept for the next call. */
   private spare: number | null = null;
 
   constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new Error(`SeededRandom: seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed)) throw new InputError(`SeededRandom: seed must be a finite number, got ${seed}`);
     // Mix the seed once so that nearby seeds (0, 1, 2, ...) do not start from nearby states.
     let s = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
     s = Math.imul(s ^ (s >>> 16), 0x85ebca6b) >>> 0;

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { TensorMap } from './tensors.js';
+import { InputError, ModelInvalidError } from '../errors.js';
 
 export interface SafetensorsContents {
   tensors: TensorMap;
@@ -120,32 +121,32 @@ function decode(dtype: string, bytes: Uint8Array, count: number, name: string): 
       for (let i = 0; i < count; i++) out[i] = view.getUint8(i);
       break;
     default:
-      throw new Error(`safetensors: tensor "${name}" has unsupported dtype ${dtype}`);
+      throw new ModelInvalidError(`safetensors: tensor "${name}" has unsupported dtype ${dtype}`);
   }
   return out;
 }
 
 export function parseSafetensors(bytes: Uint8Array): SafetensorsContents {
   if (bytes.byteLength < 8) {
-    throw new Error(`safetensors: file is ${bytes.byteLength} bytes, too short for the 8-byte header length (truncated?)`);
+    throw new ModelInvalidError(`safetensors: file is ${bytes.byteLength} bytes, too short for the 8-byte header length (truncated?)`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = view.getBigUint64(0, true);
   if (headerLen > BigInt(MAX_HEADER_BYTES)) {
-    throw new Error(`safetensors: header length ${headerLen} is implausibly large (corrupt file or not safetensors)`);
+    throw new ModelInvalidError(`safetensors: header length ${headerLen} is implausibly large (corrupt file or not safetensors)`);
   }
   const n = Number(headerLen);
   if (8 + n > bytes.byteLength) {
-    throw new Error(`safetensors: header claims ${n} bytes but the file has only ${bytes.byteLength - 8} after the length (truncated?)`);
+    throw new ModelInvalidError(`safetensors: header claims ${n} bytes but the file has only ${bytes.byteLength - 8} after the length (truncated?)`);
   }
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch (err) {
-    throw new Error(`safetensors: header is not valid UTF-8 JSON (${(err as Error).message})`);
+    throw new ModelInvalidError(`safetensors: header is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    throw new Error('safetensors: header is not a JSON object');
+    throw new ModelInvalidError('safetensors: header is not a JSON object');
   }
   const data = bytes.subarray(8 + n);
   const tensors: TensorMap = new Map();
@@ -153,36 +154,36 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsContents {
   const dtypes = new Map<string, string>();
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof entry !== 'object' || entry === null) throw new Error('safetensors: __metadata__ is not an object');
+      if (typeof entry !== 'object' || entry === null) throw new ModelInvalidError('safetensors: __metadata__ is not an object');
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw new Error(`safetensors: __metadata__ value for "${k}" is not a string`);
+        if (typeof v !== 'string') throw new ModelInvalidError(`safetensors: __metadata__ value for "${k}" is not a string`);
         metadata[k] = v;
       }
       continue;
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== 'object' || e === null || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) {
-      throw new Error(`safetensors: header entry for "${name}" needs dtype, shape and data_offsets`);
+      throw new ModelInvalidError(`safetensors: header entry for "${name}" needs dtype, shape and data_offsets`);
     }
     const shape = e.shape as unknown[];
     if (!shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
-      throw new Error(`safetensors: tensor "${name}" has invalid shape ${JSON.stringify(shape)}`);
+      throw new ModelInvalidError(`safetensors: tensor "${name}" has invalid shape ${JSON.stringify(shape)}`);
     }
     const offsets = e.data_offsets as unknown[];
     if (offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && (o as number) >= 0)) {
-      throw new Error(`safetensors: tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
+      throw new ModelInvalidError(`safetensors: tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
     const size = DTYPE_SIZE[e.dtype];
-    if (size === undefined) throw new Error(`safetensors: tensor "${name}" has unsupported dtype ${e.dtype}`);
+    if (size === undefined) throw new ModelInvalidError(`safetensors: tensor "${name}" has unsupported dtype ${e.dtype}`);
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin || end - begin !== count * size) {
-      throw new Error(
+      throw new ModelInvalidError(
         `safetensors: tensor "${name}" (${e.dtype} [${shape}]) needs ${count * size} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
       );
     }
     if (end > data.byteLength) {
-      throw new Error(
+      throw new ModelInvalidError(
         `safetensors: tensor "${name}" ends at byte ${end} of the data section but the file holds only ${data.byteLength} (truncated?)`,
       );
     }
@@ -197,7 +198,7 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsCont
   try {
     return parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`);
+    throw new InputError(`${path}: ${(err as Error).message}`);
   }
 }
 
@@ -207,23 +208,23 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsCont
  * starts aligned - byte-for-byte what the Rust crate (and so the Python package) writes for the same tensors.
  */
 export function serializeSafetensors(tensors: TensorMap, metadata?: Record<string, string>, dtype: SafetensorsWriteDtype = 'F32'): Uint8Array {
-  if (dtype !== 'F32' && dtype !== 'F16') throw new Error(`safetensors: can write F32 or F16, not ${JSON.stringify(dtype)}`);
+  if (dtype !== 'F32' && dtype !== 'F16') throw new ModelInvalidError(`safetensors: can write F32 or F16, not ${JSON.stringify(dtype)}`);
   const size = dtype === 'F16' ? 2 : 4;
   const names = [...tensors.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new Error(`safetensors: metadata value for "${k}" must be a string`);
+      if (typeof v !== 'string') throw new ModelInvalidError(`safetensors: metadata value for "${k}" must be a string`);
     }
     header.__metadata__ = metadata;
   }
   let offset = 0;
   for (const name of names) {
-    if (name === '__metadata__') throw new Error('safetensors: "__metadata__" is reserved and cannot name a tensor');
+    if (name === '__metadata__') throw new ModelInvalidError('safetensors: "__metadata__" is reserved and cannot name a tensor');
     const t = tensors.get(name)!;
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== count) {
-      throw new Error(`safetensors: tensor "${name}" holds ${t.data.length} values but shape [${t.shape}] needs ${count}`);
+      throw new ModelInvalidError(`safetensors: tensor "${name}" holds ${t.data.length} values but shape [${t.shape}] needs ${count}`);
     }
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + size * count] };
     offset += size * count;

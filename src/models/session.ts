@@ -2,6 +2,7 @@ import './ort-env.js'; // must run before onnxruntime-node loads
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
+import { InputError, ModelInvalidError } from '../errors.js';
 
 export interface SessionOptions {
   /** Intra-op threads; defaults to every core the process may use. */
@@ -18,7 +19,7 @@ export function defaultThreads(): number {
  */
 export async function createSession(onnxPath: string, options: SessionOptions = {}): Promise<ort.InferenceSession> {
   const threads = options.threads ?? defaultThreads();
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1) throw new InputError(`threads must be a positive integer, got ${threads}`);
   await checkOnnxFile(onnxPath);
   try {
     return await ort.InferenceSession.create(onnxPath, {
@@ -31,7 +32,7 @@ export async function createSession(onnxPath: string, options: SessionOptions = 
   } catch (error) {
     // onnxruntime's message is a C++ source location and a protobuf detail; say which file and what was expected.
     const reason = ((error as Error).message.split('\n')[0].match(/failed:\s*(?:\S+:\d+ .*?\) )?(.*)$/)?.[1] ?? (error as Error).message).trim();
-    throw new Error(`${onnxPath}: not a model onnxruntime can load (expected an ONNX ModelProto with a graph): ${reason}`);
+    throw new ModelInvalidError(`${onnxPath}: not a model onnxruntime can load (expected an ONNX ModelProto with a graph): ${reason}`);
   }
 }
 
@@ -42,9 +43,9 @@ async function checkOnnxFile(onnxPath: string): Promise<void> {
     size = (await stat(onnxPath)).size;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`${onnxPath}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}; expected an ONNX model`);
+    throw new ModelInvalidError(`${onnxPath}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}; expected an ONNX model`);
   }
-  if (size === 0) throw new Error(`${onnxPath}: empty file (0 bytes); expected an ONNX model, the export or download may have been interrupted`);
+  if (size === 0) throw new ModelInvalidError(`${onnxPath}: empty file (0 bytes); expected an ONNX model, the export or download may have been interrupted`);
 }
 
 export function int64Tensor(data: BigInt64Array, dims: readonly number[]): ort.Tensor {

@@ -24,6 +24,7 @@ import type { BuiltInModels } from './built-in-model.js';
 import { familyFor } from './families.js';
 import { defaultCacheDir } from './hub.js';
 import { readSafetensorsFile, writeSafetensorsFile } from './safetensors.js';
+import { InputError, ModelInvalidError } from '../errors.js';
 
 /** Built-in models that ship in the package, by the name `loadRanker` / `CrossEncoder.load` accept. */
 export const SHIPPED_MODELS = ['default'] as const;
@@ -78,7 +79,7 @@ export interface ShippedRecipe {
 /** `models/<name>` inside the installed package (the folder next to `dist/` or `src/`). */
 export function shippedModelDir(name: string): string {
   if (!(SHIPPED_MODELS as readonly string[]).includes(name)) {
-    throw new Error(`no shipped model "${name}" (there is ${SHIPPED_MODELS.map((m) => `"${m}"`).join(', ')})`);
+    throw new InputError(`no shipped model "${name}" (there is ${SHIPPED_MODELS.map((m) => `"${m}"`).join(', ')})`);
   }
   return join(PACKAGE_MODELS, name);
 }
@@ -94,18 +95,18 @@ export async function readShippedRecipe(dir: string): Promise<ShippedRecipe> {
     value = JSON.parse(await readFile(path, 'utf8')) as Partial<ShippedRecipe>;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(
+    throw new ModelInvalidError(
       code === 'ENOENT'
         ? `shipped model ${dir}: ${RECIPE_FILE} is missing (not a shipped model folder; rankwise build-default-reranker writes one)`
         : `shipped model ${dir}: cannot read ${RECIPE_FILE} (${(error as Error).message})`,
     );
   }
-  if (value.format !== SHIPPED_FORMAT) throw new Error(`${path}: "format": expected ${JSON.stringify(SHIPPED_FORMAT)}, got ${JSON.stringify(value.format)}`);
+  if (value.format !== SHIPPED_FORMAT) throw new ModelInvalidError(`${path}: "format": expected ${JSON.stringify(SHIPPED_FORMAT)}, got ${JSON.stringify(value.format)}`);
   if (typeof value.files !== 'object' || value.files === null || Object.keys(value.files).length === 0) {
-    throw new Error(`${path}: "files": expected the sha256 of each model file`);
+    throw new ModelInvalidError(`${path}: "files": expected the sha256 of each model file`);
   }
   for (const [file, record] of Object.entries(value.files)) {
-    if (!/^[0-9a-f]{64}$/.test(record?.sha256 ?? '')) throw new Error(`${path}: "files.${file}.sha256": expected 64 hex digits`);
+    if (!/^[0-9a-f]{64}$/.test(record?.sha256 ?? '')) throw new ModelInvalidError(`${path}: "files.${file}.sha256": expected 64 hex digits`);
   }
   return value as ShippedRecipe;
 }
@@ -151,17 +152,17 @@ export async function verifyShippedModel(dir: string): Promise<{ recipe: Shipped
   for (const [file, expected] of Object.entries(recipe.files)) {
     const actual = files[file];
     if (!actual) {
-      throw new Error(`shipped model ${dir}: ${file} is missing (${RECIPE_FILE} records sha256 ${expected.sha256})`);
+      throw new ModelInvalidError(`shipped model ${dir}: ${file} is missing (${RECIPE_FILE} records sha256 ${expected.sha256})`);
     }
     if (actual.sha256 !== expected.sha256) {
-      throw new Error(
+      throw new ModelInvalidError(
         `shipped model ${dir}: ${file} has sha256 ${actual.sha256}, but ${RECIPE_FILE} records ${expected.sha256} ` +
           '(the file is damaged, or was replaced without re-running the writer: rankwise build-default-reranker)',
       );
     }
   }
   for (const file of Object.keys(files)) {
-    if (!recipe.files[file]) throw new Error(`shipped model ${dir}: ${file} is not recorded in ${RECIPE_FILE} (re-run the writer, or remove it)`);
+    if (!recipe.files[file]) throw new ModelInvalidError(`shipped model ${dir}: ${file} is not recorded in ${RECIPE_FILE} (re-run the writer, or remove it)`);
   }
   return { recipe, files };
 }
@@ -217,7 +218,7 @@ export async function materializeShippedModel(shippedDir: string, options: Mater
     .digest('hex')
     .slice(0, 12);
   const name = options.name ?? recipe.name;
-  if (!/^[\w.-]+$/.test(name)) throw new Error(`shipped model ${source}: name ${JSON.stringify(name)} cannot name a cache folder`);
+  if (!/^[\w.-]+$/.test(name)) throw new InputError(`shipped model ${source}: name ${JSON.stringify(name)} cannot name a cache folder`);
   const dir = join(cacheDir, 'rankwise', `${name}-${key}`);
   const created = await writeFolderOnce(
     dir,
@@ -288,13 +289,13 @@ export async function crossEncoderFolderOf(dir: string): Promise<string> {
   const rerankers = (config.signals ?? []).filter((s) => s.kind === 'reranker' && typeof s.path === 'string');
   if (rerankers.length !== 1) {
     const kinds = (config.signals ?? []).map((s) => s.kind).join(' + ');
-    throw new Error(
+    throw new ModelInvalidError(
       `${join(dir, 'config.json')}: this built-in model is a hybrid (${kinds}) with ${rerankers.length === 0 ? 'no cross-encoder' : `${rerankers.length} cross-encoders`} inside; ` +
         'load it with loadRanker(name), which runs every signal, or pass a cross-encoder folder or hub id to CrossEncoder.load',
     );
   }
   const sub = resolve(dir, rerankers[0].path!);
-  if (!sub.startsWith(resolve(dir) + sep)) throw new Error(`${join(dir, 'config.json')}: reranker path ${rerankers[0].path} leaves the folder`);
+  if (!sub.startsWith(resolve(dir) + sep)) throw new ModelInvalidError(`${join(dir, 'config.json')}: reranker path ${rerankers[0].path} leaves the folder`);
   return sub;
 }
 

@@ -1,4 +1,5 @@
 /** A named float32 tensor, stored row-major, as in safetensors and PyTorch state dicts. */
+import { ModelInvalidError } from '../errors.js';
 export interface Float32Tensor {
   shape: number[];
   data: Float32Array;
@@ -13,9 +14,9 @@ export function tensorSize(shape: readonly number[]): number {
 
 export function getTensor(weights: TensorMap, name: string, shape?: readonly number[]): Float32Tensor {
   const t = weights.get(name);
-  if (!t) throw new Error(`weights: missing tensor "${name}"`);
+  if (!t) throw new ModelInvalidError(`weights: missing tensor "${name}"`);
   if (shape && (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))) {
-    throw new Error(`weights: tensor "${name}" has shape [${t.shape}], expected [${shape}]`);
+    throw new ModelInvalidError(`weights: tensor "${name}" has shape [${t.shape}], expected [${shape}]`);
   }
   return t;
 }

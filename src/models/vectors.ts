@@ -1,9 +1,10 @@
 /** Small dense-vector helpers shared by encoders, retrievers and evaluation. */
+import { InputError } from '../errors.js';
 
 export type Vector = ArrayLike<number>;
 
 function checkSameLength(a: Vector, b: Vector, op: string): void {
-  if (a.length !== b.length) throw new Error(`${op}: vectors have different lengths (${a.length} and ${b.length})`);
+  if (a.length !== b.length) throw new InputError(`${op}: vectors have different lengths (${a.length} and ${b.length})`);
 }
 
 export function dot(a: Vector, b: Vector): number {

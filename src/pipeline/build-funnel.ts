@@ -11,6 +11,7 @@ import { createChatProvider, type LlmSpec } from '../rank/llm/provider-spec.js';
 import { DEFAULT_RERANKER, loadRanker } from '../rank/load-ranker.js';
 import type { Ranker } from '../rank/results.js';
 import { LanceDbRetriever } from '../retrieve/lancedb.js';
+import { MemoryBm25Retriever } from '../retrieve/memory-bm25.js';
 import type { SearchMode } from '../retrieve/retriever.js';
 import type { Document } from '../documents.js';
 import { Funnel } from './funnel.js';
@@ -19,6 +20,7 @@ import { RankerStage } from './ranker-stage.js';
 import { RetrieverStage } from './retriever-stage.js';
 import type { FunnelStage } from './stage.js';
 import type { StageSpec } from './stage-spec.js';
+import { InputError } from '../errors.js';
 
 export interface BuildFunnelOptions {
   /** Indexed for a retriever first stage; handed to a ranker first stage as its candidates. */
@@ -33,6 +35,11 @@ export interface BuildFunnelOptions {
   llmOptions?: LlmListwiseOptions;
   /** A LanceDB folder to keep the index in (reused when it already holds the corpus); default a temporary one. */
   indexDir?: string;
+  /**
+   * Where a `bm25` first stage searches: LanceDB's full-text index (default) or `memory`, an in-process BM25 index of
+   * the corpus that needs no native package and no folder (for small corpora; `vector` and `hybrid` still use LanceDB).
+   */
+  textIndex?: 'lancedb' | 'memory';
   /** Fuse the cross-encoder and bi-encoder stages' scores with the stage before them (not the LLM's: it gives no scores). */
   fuse?: FusionOptions;
 }
@@ -55,6 +62,9 @@ const SEARCH_MODES: Partial<Record<StageSpec['kind'], SearchMode>> = { bm25: 'te
 
 /** Builds a funnel from stage specs (`parseStageSpecs`): indexes the corpus in LanceDB when the first stage searches. */
 export async function buildFunnel(options: BuildFunnelOptions): Promise<FunnelSetup> {
+  if (options.textIndex !== undefined && options.textIndex !== 'lancedb' && options.textIndex !== 'memory') {
+    throw new InputError(`textIndex: expected "lancedb" or "memory", got ${JSON.stringify(options.textIndex)}`);
+  }
   const cleanups: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -73,7 +83,10 @@ export async function buildFunnel(options: BuildFunnelOptions): Promise<FunnelSe
     for (const spec of options.stages) {
       const mode = SEARCH_MODES[spec.kind];
       if (mode) {
-        const retriever = await openIndex(options, mode === 'text' ? undefined : await getEncoder(), cleanups);
+        const retriever =
+          mode === 'text' && options.textIndex === 'memory'
+            ? new MemoryBm25Retriever(options.corpus)
+            : await openIndex(options, mode === 'text' ? undefined : await getEncoder(), cleanups);
         stages.push(new RetrieverStage(retriever, { k: spec.k, mode, name: spec.kind }));
         continue;
       }
@@ -93,7 +106,7 @@ export async function buildFunnel(options: BuildFunnelOptions): Promise<FunnelSe
 async function createRanker(kind: StageSpec['kind'], options: BuildFunnelOptions, getEncoder: () => Promise<SentenceEncoder>): Promise<Ranker> {
   if (kind === 'bi-encoder') return new EncoderRanker(await getEncoder());
   if (kind === 'cross-encoder') return loadRanker(options.reranker ?? DEFAULT_RERANKER);
-  if (!options.llm) throw new Error('llm: an llm stage needs an LLM (a local GGUF file or an OpenAI-compatible endpoint)');
+  if (!options.llm) throw new InputError('llm: an llm stage needs an LLM (a local GGUF file or an OpenAI-compatible endpoint)');
   const provider = 'complete' in options.llm ? options.llm : createChatProvider(options.llm);
   const local = provider instanceof LlamaCppProvider;
   return new LlmListwiseRanker(provider, { ...(local ? LOCAL_WINDOW : {}), ...options.llmOptions });

@@ -2,7 +2,7 @@ import type { LlmRankReport } from '../rank/llm/listwise-ranker.js';
 import { toDocuments, type DocumentInput } from '../documents.js';
 import { RetrieverStage } from './retriever-stage.js';
 import type { Candidate, FunnelStage } from './stage.js';
-import { countTiers, tierOf, type TierCounts } from './tiers.js';
+import { InputError } from '../errors.js';
 
 export interface StageReport {
   name: string;
@@ -11,8 +11,6 @@ export interface StageReport {
   kept: Candidate[];
   /** Wall time of the stage in milliseconds. */
   ms: number;
-  /** Present when every candidate the funnel saw carries a `metadata.tier` label. */
-  tiers?: TierCounts;
   llm?: LlmRankReport;
 }
 
@@ -38,30 +36,27 @@ export class Funnel {
   readonly stages: readonly FunnelStage[];
 
   constructor(stages: readonly FunnelStage[]) {
-    if (stages.length === 0) throw new Error('stages: expected at least one stage');
+    if (stages.length === 0) throw new InputError('stages: expected at least one stage');
     stages.forEach((stage, i) => {
-      if (i > 0 && stage instanceof RetrieverStage) throw new Error(`stages[${i}] "${stage.name}": a retriever stage can only be the first stage`);
+      if (i > 0 && stage instanceof RetrieverStage) throw new InputError(`stages[${i}] "${stage.name}": a retriever stage can only be the first stage`);
     });
     this.stages = stages;
   }
 
   async run(query: string, options: FunnelRunOptions = {}): Promise<FunnelResult> {
-    if (typeof query !== 'string' || query.trim() === '') throw new Error('query: expected a non-empty string');
+    if (typeof query !== 'string' || query.trim() === '') throw new InputError('query: expected a non-empty string');
     const started = performance.now();
     let candidates: Candidate[] | undefined = options.documents && toDocuments(options.documents).map((d) => ({ ...d, score: 0 }));
     const reports: StageReport[] = [];
-    let labelled = candidates === undefined || candidates.every((c) => tierOf(c) !== undefined);
     for (const stage of this.stages) {
       const t0 = performance.now();
       const run = await stage.run(query, candidates, options.signal);
       const ms = performance.now() - t0;
       // A stage may reorder and cut, never invent: the funnel keeps the promise of "at most k".
       const kept = run.kept.slice(0, stage.k);
-      labelled &&= kept.every((c) => tierOf(c) !== undefined);
       reports.push({ name: stage.name, k: stage.k, kept, ms, ...(run.llm ? { llm: run.llm } : {}) });
       candidates = kept;
     }
-    if (labelled) for (const report of reports) report.tiers = countTiers(report.kept);
     return { query, stages: reports, final: candidates ?? [], totalMs: performance.now() - started };
   }
 }

@@ -2,6 +2,7 @@ import type { LlmRankedResults } from '../rank/llm/listwise-ranker.js';
 import type { FusionOptions } from '../rank/fusion.js';
 import type { RankedResults, Ranker } from '../rank/results.js';
 import { checkStageK, type Candidate, type FunnelStage, type StageRun } from './stage.js';
+import { InputError } from '../errors.js';
 
 export interface RankerStageOptions {
   k: number;
@@ -28,7 +29,7 @@ export class RankerStage implements FunnelStage {
   }
 
   async run(query: string, candidates: readonly Candidate[] | undefined, signal?: AbortSignal): Promise<StageRun> {
-    if (candidates === undefined) throw new Error(`stage "${this.name}": a ranker needs candidates: put a retriever first or give the funnel documents`);
+    if (candidates === undefined) throw new InputError(`stage "${this.name}": a ranker needs candidates: put a retriever first or give the funnel documents`);
     if (candidates.length === 0) return { kept: [] };
     const ranked: RankedResults = await this.ranker.rank(query, candidates, {
       topK: this.k,

@@ -1,5 +1,6 @@
 import type { Retriever, SearchMode } from '../retrieve/retriever.js';
 import { checkStageK, type Candidate, type FunnelStage, type StageRun } from './stage.js';
+import { InputError } from '../errors.js';
 
 export interface RetrieverStageOptions {
   k: number;
@@ -26,12 +27,12 @@ export class RetrieverStage implements FunnelStage {
     this.name = options.name ?? (options.mode ? MODE_NAMES[options.mode] : retriever.name);
     checkStageK(this.k, this.name);
     if (options.mode && !retriever.modes.includes(options.mode)) {
-      throw new Error(`stage "${this.name}": mode: the retriever supports ${retriever.modes.join(', ')}, not ${options.mode}`);
+      throw new InputError(`stage "${this.name}": mode: the retriever supports ${retriever.modes.join(', ')}, not ${options.mode}`);
     }
   }
 
   async run(query: string, candidates: readonly Candidate[] | undefined): Promise<StageRun> {
-    if (candidates !== undefined) throw new Error(`stage "${this.name}": a retriever searches its own index, so it must be the first stage`);
+    if (candidates !== undefined) throw new InputError(`stage "${this.name}": a retriever searches its own index, so it must be the first stage`);
     const hits = await this.retriever.search(query, { k: this.k, ...(this.mode ? { mode: this.mode } : {}) });
     return { kept: hits.map(({ rank: _rank, ...candidate }) => candidate) };
   }

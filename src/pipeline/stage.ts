@@ -1,5 +1,6 @@
 import type { ScoredDocument } from '../documents.js';
 import type { LlmRankReport } from '../rank/llm/listwise-ranker.js';
+import { InputError } from '../errors.js';
 
 /** A document moving through the funnel, id and metadata (e.g. `tier` labels) unchanged, with the last stage's score. */
 export type Candidate = ScoredDocument;
@@ -20,5 +21,5 @@ export interface FunnelStage {
 }
 
 export function checkStageK(k: number, name: string): void {
-  if (!Number.isInteger(k) || k < 1) throw new Error(`stage "${name}": k: expected a positive integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new InputError(`stage "${name}": k: expected a positive integer, got ${k}`);
 }

@@ -1,3 +1,4 @@
+import type { FunnelResult } from './funnel.js';
 import type { Candidate } from './stage.js';
 
 /** Ground-truth relevance labels of a funnel corpus, best first. `high` is what counts as relevant. */
@@ -27,4 +28,13 @@ export function countTiers(kept: readonly Candidate[]): TierCounts {
   for (const candidate of kept) counts[tierOf(candidate) ?? 'unlabelled']++;
   const n = kept.length;
   return { ...counts, precision: n === 0 ? NaN : counts.high / n, lenientPrecision: n === 0 ? NaN : (counts.high + counts.partial) / n };
+}
+
+/**
+ * Tier counts of what each stage kept, when every kept candidate carries a `metadata.tier` label (the article's
+ * labelled corpora); undefined for unlabelled documents. The funnel itself knows nothing of tiers.
+ */
+export function stageTiers(result: Pick<FunnelResult, 'stages'>): TierCounts[] | undefined {
+  const labelled = result.stages.every((stage) => stage.kept.every((c) => tierOf(c) !== undefined));
+  return labelled ? result.stages.map((stage) => countTiers(stage.kept)) : undefined;
 }

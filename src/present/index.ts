@@ -6,7 +6,7 @@ export { formatAgreement } from './agreement-report.js';
 export { encodingJson, formatEncoding } from './encoding.js';
 export { beirJson, formatBeirReport } from './beir-report.js';
 export { formatCacheStats, formatCalibration, formatSimulation, formatSweep, formatThresholdPoints, pointJson, simulationJson, sweepJson } from './cache-report.js';
-export { describeLlm, funnelTable } from './funnel-table.js';
+export { describeLlm, funnelStagesJson, funnelTable } from './funnel-table.js';
 export { formatProfiles, formatRealLoad, profileJson, summaryJson } from './latency-profile-report.js';
 export { latencyReportHtml, writeLatencyReport, type LatencyReport } from './latency-report-svg.js';
 export { formatPercentileRows } from './latency-table.js';

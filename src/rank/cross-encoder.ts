@@ -1,13 +1,14 @@
 import { numLabels, type BertConfig } from '../models/config.js';
 import { sigmoid } from '../util/math.js';
 import { forEachBatch } from '../models/batching.js';
-import { loadBertModel, type BertModelLoadOptions } from '../models/bert-model.js';
-import type { ModelFolder } from '../models/model-folder.js';
+import { openBertModel, type BertModelLoadOptions } from '../models/bert-model.js';
+import { resolveModel, type ModelFolder } from '../models/model-folder.js';
 import { builtInModelFolder, crossEncoderFolderOf, isShippedModelName } from '../models/shipped-model.js';
 import type { Encoded, SequenceTokenizer } from '../models/tokenizer/index.js';
 import type { DocumentInput } from '../documents.js';
 import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from './results.js';
 import { OnnxScorer, type Scorer } from './scorer.js';
+import { InputError } from '../errors.js';
 
 export type Activation = 'sigmoid' | 'softmax' | 'none';
 
@@ -57,14 +58,16 @@ export interface DocumentFit {
 }
 
 /** A text that cannot be scored as given; `field` names it (`query`, `documents[3]`). */
-export class TextFieldError extends Error {
+export class TextFieldError extends InputError {
+  declare readonly field: string;
+
   constructor(
     message: string,
-    readonly field: string,
+    field: string,
     /** `too-long`: the pair exceeds the model's length and truncation was not allowed. */
     readonly reason: 'too-long' | 'untokenizable',
   ) {
-    super(message);
+    super(message, { field });
   }
 }
 
@@ -120,15 +123,20 @@ export class CrossEncoder implements Ranker {
    */
   static async load(model: string, options: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
     const path = isShippedModelName(model) ? await crossEncoderFolderOf(await builtInModelFolder(model, { cacheDir: options.cacheDir })) : model;
-    const { folder, tokenizer, session, maxLength } = await loadBertModel(path, 'sequence-classification', options);
-    return new CrossEncoder({ name: options.name ?? model, folder, tokenizer, scorer: new OnnxScorer(session), maxLength, config: folder.config });
+    return CrossEncoder.fromFolder(await resolveModel(path, options), { ...options, name: options.name ?? model });
+  }
+
+  /** A folder resolved once by resolveModel: loaders that already resolved a name hand the folder on. */
+  static async fromFolder(folder: ModelFolder, options: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
+    const { tokenizer, session, maxLength } = await openBertModel(folder, 'sequence-classification', options);
+    return new CrossEncoder({ name: options.name ?? folder.name, folder, tokenizer, scorer: new OnnxScorer(session), maxLength, config: folder.config });
   }
 
   /** One score per (query, document) pair, in input order. */
   async predict(pairs: ReadonlyArray<readonly [string, string]>, options: PredictOptions = {}): Promise<Float32Array> {
     const maxLength = options.maxLength ?? this.maxLength;
     if (!Number.isInteger(maxLength) || maxLength < 4 || maxLength > this.maxLength) {
-      throw new Error(`maxLength: expected an integer from 4 to ${this.maxLength}, got ${maxLength}`);
+      throw new InputError(`maxLength: expected an integer from 4 to ${this.maxLength}, got ${maxLength}`);
     }
     this.checkLabel(options.label);
     const { sequences, owner } = this.encodePairs(pairs, maxLength, options);
@@ -150,7 +158,8 @@ export class CrossEncoder implements Ranker {
     return documents.map((document, i) => {
       let docIds = this.tokenIds(`${field}[${i}]`, document);
       if (fit.maxTokensPerDocument !== undefined && docIds.length > fit.maxTokensPerDocument) docIds = docIds.slice(0, fit.maxTokensPerDocument);
-      const length = queryIds.length + docIds.length + 3;
+      // The family's pair layout decides the special tokens (BERT adds 3, RoBERTa 4): measure the uncut pair.
+      const length = fit.truncate === false ? this.tokenizer.pairFromIds(queryIds, docIds, Number.MAX_SAFE_INTEGER).inputIds.length : 0;
       if (fit.truncate === false && length > this.maxLength) {
         const message = `${field}[${i}]: the query and this text are ${length} tokens, more than the model's ${this.maxLength}; send "truncate": true to cut it`;
         throw new TextFieldError(message, `${field}[${i}]`, 'too-long');
@@ -220,7 +229,7 @@ export class CrossEncoder implements Ranker {
     const owner: number[] = [];
     pairs.forEach(([query, doc], i) => {
       if (typeof query !== 'string' || typeof doc !== 'string') {
-        throw new Error(`pairs[${i}]: expected [query, document] strings`);
+        throw new InputError(`pairs[${i}]: expected [query, document] strings`);
       }
       if (options.longDocuments === 'chunk') {
         const overlap = options.overlap ?? Math.floor(maxLength / 4);
@@ -247,7 +256,7 @@ export class CrossEncoder implements Ranker {
   private checkLabel(requested: number | undefined): number {
     const label = requested ?? this.labels - 1;
     if (!Number.isInteger(label) || label < 0 || label >= this.labels) {
-      throw new Error(`label: expected an integer from 0 to ${this.labels - 1}, got ${label}`);
+      throw new InputError(`label: expected an integer from 0 to ${this.labels - 1}, got ${label}`);
     }
     return label;
   }

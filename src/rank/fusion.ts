@@ -8,6 +8,7 @@
  *   `(1 - weight) * z(first stage) + weight * z(reranker)`. Unlike RRF it keeps how far apart the scores are.
  */
 import { DEFAULT_RRF_K } from '../retrieve/rrf.js';
+import { InputError } from '../errors.js';
 
 export type FusionMethod = 'rrf' | 'linear';
 
@@ -25,17 +26,17 @@ export interface FusionOptions {
 export const DEFAULT_FUSION_WEIGHT = 0.5;
 
 export function checkFusionOptions(options: FusionOptions, field = 'fuse'): Required<FusionOptions> {
-  if (typeof options !== 'object' || options === null) throw new Error(`${field}: expected {method: "rrf" | "linear", weight?}`);
+  if (typeof options !== 'object' || options === null) throw new InputError(`${field}: expected {method: "rrf" | "linear", weight?}`);
   if (!FUSION_METHODS.includes(options.method)) {
-    throw new Error(`${field}.method: expected "rrf" or "linear", got ${JSON.stringify(options.method)}`);
+    throw new InputError(`${field}.method: expected "rrf" or "linear", got ${JSON.stringify(options.method)}`);
   }
   const weight = options.weight ?? DEFAULT_FUSION_WEIGHT;
   if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0 || weight > 1) {
-    throw new Error(`${field}.weight: expected a number from 0 to 1, got ${JSON.stringify(options.weight)}`);
+    throw new InputError(`${field}.weight: expected a number from 0 to 1, got ${JSON.stringify(options.weight)}`);
   }
   const rrfK = options.rrfK ?? DEFAULT_RRF_K;
   if (typeof rrfK !== 'number' || !Number.isFinite(rrfK) || rrfK < 0) {
-    throw new Error(`${field}.rrfK: expected a non-negative number, got ${JSON.stringify(options.rrfK)}`);
+    throw new InputError(`${field}.rrfK: expected a non-negative number, got ${JSON.stringify(options.rrfK)}`);
   }
   return { method: options.method, weight, rrfK };
 }
@@ -48,7 +49,7 @@ export function checkFusionOptions(options: FusionOptions, field = 'fuse'): Requ
 export function fuseScores(firstStage: ArrayLike<number>, reranker: ArrayLike<number>, options: FusionOptions): number[] {
   const { method, weight, rrfK } = checkFusionOptions(options);
   if (firstStage.length !== reranker.length) {
-    throw new Error(`fuse: the first stage scored ${firstStage.length} candidates and the reranker ${reranker.length}`);
+    throw new InputError(`fuse: the first stage scored ${firstStage.length} candidates and the reranker ${reranker.length}`);
   }
   checkFinite(firstStage, 'first-stage scores');
   checkFinite(reranker, 'reranker scores');
@@ -97,6 +98,6 @@ function ranksOf(scores: ArrayLike<number>): Int32Array {
 
 function checkFinite(values: ArrayLike<number>, what: string): void {
   for (let i = 0; i < values.length; i++) {
-    if (typeof values[i] !== 'number' || !Number.isFinite(values[i])) throw new Error(`fuse: ${what}[${i}] is ${values[i]}, expected a finite number`);
+    if (typeof values[i] !== 'number' || !Number.isFinite(values[i])) throw new InputError(`fuse: ${what}[${i}] is ${values[i]}, expected a finite number`);
   }
 }

@@ -29,6 +29,7 @@ import { sigmoid } from '../util/math.js';
 import { standardize } from './fusion.js';
 import type { DocumentInput } from '../documents.js';
 import { checkRankInput, rankByScores, scoresOf, type RankedResults, type Ranker, type RankOptions } from './results.js';
+import { InputError, ModelInvalidError } from '../errors.js';
 
 export const HYBRID_MODEL_TYPE = 'rankwise-hybrid';
 
@@ -76,19 +77,19 @@ export async function readHybridConfig(dir: string): Promise<HybridConfig | unde
   try {
     value = JSON.parse(raw) as Partial<HybridConfig>;
   } catch (error) {
-    throw new Error(`${join(dir, 'config.json')}: not valid JSON (${(error as Error).message})`);
+    throw new ModelInvalidError(`${join(dir, 'config.json')}: not valid JSON (${(error as Error).message})`);
   }
   if (value.model_type !== HYBRID_MODEL_TYPE) return undefined;
   const where = join(dir, 'config.json');
-  if (!Array.isArray(value.signals) || value.signals.length === 0) throw new Error(`${where}: "signals": expected a non-empty array`);
-  if (value.combination !== undefined && !HYBRID_COMBINATIONS.includes(value.combination)) throw new Error(`${where}: "combination": expected z-score or logistic, got ${JSON.stringify(value.combination)}`);
-  if (value.combination === 'logistic' && (typeof value.bias !== 'number' || !Number.isFinite(value.bias))) throw new Error(`${where}: "bias": expected a number (the logistic combination's intercept)`);
+  if (!Array.isArray(value.signals) || value.signals.length === 0) throw new InputError(`${where}: "signals": expected a non-empty array`);
+  if (value.combination !== undefined && !HYBRID_COMBINATIONS.includes(value.combination)) throw new InputError(`${where}: "combination": expected z-score or logistic, got ${JSON.stringify(value.combination)}`);
+  if (value.combination === 'logistic' && (typeof value.bias !== 'number' || !Number.isFinite(value.bias))) throw new InputError(`${where}: "bias": expected a number (the logistic combination's intercept)`);
   value.signals.forEach((s, i) => {
-    if (!['bm25', 'encoder', 'reranker'].includes(s?.kind)) throw new Error(`${where}: "signals[${i}].kind": expected bm25, encoder or reranker, got ${JSON.stringify(s?.kind)}`);
-    if (typeof s.weight !== 'number' || !Number.isFinite(s.weight)) throw new Error(`${where}: "signals[${i}].weight": expected a number`);
-    if ((s.path === undefined) === (s.model === undefined)) throw new Error(`${where}: "signals[${i}]": give exactly one of "path" (inside the folder) or "model" (a name)`);
-    if (s.path !== undefined && (typeof s.path !== 'string' || s.path.includes('..'))) throw new Error(`${where}: "signals[${i}].path": expected a relative path inside the model folder`);
-    if (s.kind === 'bm25' && s.path === undefined) throw new Error(`${where}: "signals[${i}]": a bm25 signal needs "path" to its statistics file`);
+    if (!['bm25', 'encoder', 'reranker'].includes(s?.kind)) throw new InputError(`${where}: "signals[${i}].kind": expected bm25, encoder or reranker, got ${JSON.stringify(s?.kind)}`);
+    if (typeof s.weight !== 'number' || !Number.isFinite(s.weight)) throw new InputError(`${where}: "signals[${i}].weight": expected a number`);
+    if ((s.path === undefined) === (s.model === undefined)) throw new InputError(`${where}: "signals[${i}]": give exactly one of "path" (inside the folder) or "model" (a name)`);
+    if (s.path !== undefined && (typeof s.path !== 'string' || s.path.includes('..'))) throw new InputError(`${where}: "signals[${i}].path": expected a relative path inside the model folder`);
+    if (s.kind === 'bm25' && s.path === undefined) throw new InputError(`${where}: "signals[${i}]": a bm25 signal needs "path" to its statistics file`);
   });
   return value as HybridConfig;
 }
@@ -102,7 +103,7 @@ export async function loadBm25Signal(file: string): Promise<HybridSignal> {
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${file}: cannot read BM25 statistics (${(error as Error).message})`);
+    throw new InputError(`${file}: cannot read BM25 statistics (${(error as Error).message})`);
   }
   return bm25Signal(new Bm25Scorer(checkBm25Statistics(value, file)));
 }
@@ -127,7 +128,7 @@ export class HybridRanker implements Ranker {
     private readonly signals: ReadonlyArray<{ signal: HybridSignal; weight: number }>,
     private readonly combination: { kind: 'z-score' } | { kind: 'logistic'; bias: number } = { kind: 'z-score' },
   ) {
-    if (signals.length === 0) throw new Error('HybridRanker: expected at least one signal');
+    if (signals.length === 0) throw new InputError('HybridRanker: expected at least one signal');
   }
 
   /** Each signal's raw scores and the combined score, per document: what `rank` orders by, for inspection. */

@@ -38,7 +38,7 @@ export async function loadRanker(model: string = DEFAULT_RERANKER, options: Bert
   if (hybrid) return loadHybridRanker(located.dir, hybrid, options);
   if (located.builtIn?.loadSentenceEncoder) return new EncoderRanker(await loadSentenceEncoder(located, options));
   const folder = await resolveModel(located, options);
-  if (folder.head === 'sequence-classification') return CrossEncoder.load(folder.dir, { ...options, name: folder.name });
+  if (folder.head === 'sequence-classification') return CrossEncoder.fromFolder(folder, options);
   return new EncoderRanker(await loadSentenceEncoder(folder, options));
 }
 

@@ -24,6 +24,7 @@ import {
 } from '../models/shipped-model.js';
 import { loadRanker } from './load-ranker.js';
 import { scoresOf } from './results.js';
+import { ModelInvalidError } from '../errors.js';
 
 export type FixedPair = readonly [query: string, document: string];
 
@@ -92,10 +93,10 @@ async function listFiles(dir: string, under = ''): Promise<string[]> {
  * The folder is replaced atomically.
  */
 export async function writeShippedModel(trainedDir: string, outDir: string, options: WriteShippedModelOptions = {}): Promise<ShippedModelWrite> {
-  if (!(await exists(join(trainedDir, 'config.json')))) throw new Error(`writeShippedModel: ${trainedDir} has no config.json (expected a trained model folder)`);
+  if (!(await exists(join(trainedDir, 'config.json')))) throw new ModelInvalidError(`writeShippedModel: ${trainedDir} has no config.json (expected a trained model folder)`);
   const files = (await listFiles(trainedDir)).filter(shipped);
   if (!files.some((f) => f === 'model.safetensors' || f.endsWith('/model.safetensors'))) {
-    throw new Error(`writeShippedModel: ${trainedDir} has no model.safetensors`);
+    throw new ModelInvalidError(`writeShippedModel: ${trainedDir} has no model.safetensors`);
   }
   const pairs = options.fixedPairs ?? DEFAULT_FIXED_PAIRS;
   const name = options.name ?? 'default';
@@ -115,7 +116,7 @@ export async function writeShippedModel(trainedDir: string, outDir: string, opti
           for (let i = 0; i < data.length; i++) {
             const half = widen[numberToFloat16(data[i])];
             if (!Number.isFinite(half) && Number.isFinite(data[i])) {
-              throw new Error(`writeShippedModel: ${file}: tensor "${tensor}" holds ${data[i]}, which float16 cannot store (over 65504)`);
+              throw new ModelInvalidError(`writeShippedModel: ${file}: tensor "${tensor}" holds ${data[i]}, which float16 cannot store (over 65504)`);
             }
             maxRoundingError = Math.max(maxRoundingError, Math.abs(half - data[i]));
           }
@@ -179,7 +180,7 @@ export async function checkShippedModel(shippedDir: string, options: { cacheDir?
   const scores = await scoreFixedPairs(join(dir, recipe.fixedPairs.model), pairs.map((p) => [p.query, p.document] as const));
   let maxScoreDifference = 0;
   const out = pairs.map((p, i) => {
-    if (p.score === null) throw new Error(`${join(shippedDir, RECIPE_FILE)}: fixed pair ${i} has no recorded score`);
+    if (p.score === null) throw new ModelInvalidError(`${join(shippedDir, RECIPE_FILE)}: fixed pair ${i} has no recorded score`);
     maxScoreDifference = Math.max(maxScoreDifference, Math.abs(scores[i] - p.score));
     return { ...p, actual: scores[i] };
   });

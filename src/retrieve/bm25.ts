@@ -8,6 +8,7 @@
  * statistics are plain JSON (`Bm25Statistics`), so they can be saved, hashed and loaded without a database.
  */
 import { stemmer } from 'stemmer';
+import { InputError } from '../errors.js';
 
 /** Robertson et al.'s parameters as Anserini uses them for BEIR (k1 0.9, b 0.4). */
 export const DEFAULT_BM25 = { k1: 0.9, b: 0.4 } as const;
@@ -83,17 +84,17 @@ function statisticsOf(documents: ReadonlyArray<readonly string[]>, parameters: B
 /** Checks statistics read from a file; `where` names it in errors. */
 export function checkBm25Statistics(value: unknown, where: string): Bm25Statistics {
   const v = value as Partial<Bm25Statistics> | null;
-  if (typeof v !== 'object' || v === null || v.format !== 'rankwise-bm25/1') throw new Error(`${where}: expected BM25 statistics with "format": "rankwise-bm25/1"`);
-  if (!Number.isInteger(v.documents) || v.documents! < 1) throw new Error(`${where}: "documents": expected a positive integer`);
-  if (typeof v.averageLength !== 'number' || !(v.averageLength > 0)) throw new Error(`${where}: "averageLength": expected a positive number`);
-  if (typeof v.df !== 'object' || v.df === null) throw new Error(`${where}: "df": expected an object of term counts`);
+  if (typeof v !== 'object' || v === null || v.format !== 'rankwise-bm25/1') throw new InputError(`${where}: expected BM25 statistics with "format": "rankwise-bm25/1"`);
+  if (!Number.isInteger(v.documents) || v.documents! < 1) throw new InputError(`${where}: "documents": expected a positive integer`);
+  if (typeof v.averageLength !== 'number' || !(v.averageLength > 0)) throw new InputError(`${where}: "averageLength": expected a positive number`);
+  if (typeof v.df !== 'object' || v.df === null) throw new InputError(`${where}: "df": expected an object of term counts`);
   checkParameters({ k1: v.k1 as number, b: v.b as number }, where);
   return v as Bm25Statistics;
 }
 
 function checkParameters(p: Bm25Parameters, where = 'bm25'): void {
-  if (typeof p.k1 !== 'number' || !(p.k1 >= 0)) throw new Error(`${where}: "k1": expected a number >= 0, got ${p.k1}`);
-  if (typeof p.b !== 'number' || !(p.b >= 0 && p.b <= 1)) throw new Error(`${where}: "b": expected a number from 0 to 1, got ${p.b}`);
+  if (typeof p.k1 !== 'number' || !(p.k1 >= 0)) throw new InputError(`${where}: "k1": expected a number >= 0, got ${p.k1}`);
+  if (typeof p.b !== 'number' || !(p.b >= 0 && p.b <= 1)) throw new InputError(`${where}: "b": expected a number from 0 to 1, got ${p.b}`);
 }
 
 /**
@@ -159,7 +160,7 @@ export class Bm25Index {
 
   /** The best `k` documents for the query, best first; ties by document position. Documents sharing no term are left out. */
   search(query: string, k: number): Array<{ index: number; id: string; score: number }> {
-    if (!Number.isInteger(k) || k < 1) throw new Error(`k: expected a positive integer, got ${k}`);
+    if (!Number.isInteger(k) || k < 1) throw new InputError(`k: expected a positive integer, got ${k}`);
     const scores = new Map<number, number>();
     for (const term of analyze(query)) {
       const list = this.postings.get(term);

@@ -1,6 +1,7 @@
 import { readJsonLines, streamJsonLines } from '../util/jsonl.js';
 import { describeValue } from '../util/describe.js';
 import type { IndexedDocument } from './retriever.js';
+import { InputError } from '../errors.js';
 
 /**
  * Turns one parsed JSONL object into a document: `id` (string or number, kept as a string) and non-empty `text` are
@@ -13,14 +14,14 @@ export function documentFromJson(value: Record<string, unknown>, where: string):
   if (value.id === undefined && value._id !== undefined) return documentFromBeirJson(value, where);
   const { id, text, ...rest } = value;
   if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
-    throw new Error(`${where}: "id": expected a string or a number, got ${describeValue(id)}`);
+    throw new InputError(`${where}: "id": expected a string or a number, got ${describeValue(id)}`);
   }
-  if (String(id) === '') throw new Error(`${where}: "id": expected a non-empty string, got ""`);
+  if (String(id) === '') throw new InputError(`${where}: "id": expected a non-empty string, got ""`);
   if (typeof text !== 'string' || text.trim() === '') {
-    throw new Error(`${where}: "text": expected a non-empty string, got ${describeValue(text)}`);
+    throw new InputError(`${where}: "text": expected a non-empty string, got ${describeValue(text)}`);
   }
   if (rest.tier !== undefined && rest.tier !== null && typeof rest.tier !== 'string' && typeof rest.tier !== 'number') {
-    throw new Error(`${where}: "tier": expected a string or a number, got ${describeValue(rest.tier)}`);
+    throw new InputError(`${where}: "tier": expected a string or a number, got ${describeValue(rest.tier)}`);
   }
   return Object.keys(rest).length > 0 ? { id: String(id), text, metadata: rest } : { id: String(id), text };
 }
@@ -34,11 +35,11 @@ export async function readCorpus(file: string): Promise<IndexedDocument[]> {
   const documents = (await readJsonLines(file, 'corpus')).map(({ line, value }) => {
     const document = documentFromJson(value, `${file}:${line}`);
     const first = seen.get(document.id);
-    if (first !== undefined) throw new Error(`${file}:${line}: "id": ${JSON.stringify(document.id)} already used on line ${first}`);
+    if (first !== undefined) throw new InputError(`${file}:${line}: "id": ${JSON.stringify(document.id)} already used on line ${first}`);
     seen.set(document.id, line);
     return document;
   });
-  if (documents.length === 0) throw new Error(`${file}: no documents in it`);
+  if (documents.length === 0) throw new InputError(`${file}: no documents in it`);
   return documents;
 }
 
@@ -53,15 +54,15 @@ export async function* readCorpusBatches(
   batchSize: number,
   progress: { onBytes?: (bytes: number) => void; onChecked?: (documents: number) => void } = {},
 ): AsyncGenerator<IndexedDocument[]> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize: expected a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`batchSize: expected a positive integer, got ${batchSize}`);
   const seen = new Map<string, number>();
   for await (const { line, value } of streamJsonLines(file, 'corpus', progress.onBytes)) {
     const document = documentFromJson(value, `${file}:${line}`);
     const first = seen.get(document.id);
-    if (first !== undefined) throw new Error(`${file}:${line}: "id": ${JSON.stringify(document.id)} already used on line ${first}`);
+    if (first !== undefined) throw new InputError(`${file}:${line}: "id": ${JSON.stringify(document.id)} already used on line ${first}`);
     seen.set(document.id, line);
   }
-  if (seen.size === 0) throw new Error(`${file}: no documents in it`);
+  if (seen.size === 0) throw new InputError(`${file}: no documents in it`);
   progress.onChecked?.(seen.size);
   seen.clear();
   let batch: IndexedDocument[] = [];
@@ -77,12 +78,12 @@ export async function* readCorpusBatches(
 
 function documentFromBeirJson(value: Record<string, unknown>, where: string): IndexedDocument {
   const { _id, title, text, ...rest } = value;
-  if (title !== undefined && title !== null && typeof title !== 'string') throw new Error(`${where}: "title": expected a string, got ${describeValue(title)}`);
-  if (typeof text !== 'string') throw new Error(`${where}: "text": expected a string, got ${describeValue(text)}`);
+  if (title !== undefined && title !== null && typeof title !== 'string') throw new InputError(`${where}: "title": expected a string, got ${describeValue(title)}`);
+  if (typeof text !== 'string') throw new InputError(`${where}: "text": expected a string, got ${describeValue(text)}`);
   if (typeof _id !== 'string' && !(typeof _id === 'number' && Number.isFinite(_id))) {
-    throw new Error(`${where}: "_id": expected a string or a number, got ${describeValue(_id)}`);
+    throw new InputError(`${where}: "_id": expected a string or a number, got ${describeValue(_id)}`);
   }
-  if (String(_id) === '') throw new Error(`${where}: "_id": expected a non-empty string, got ""`);
+  if (String(_id) === '') throw new InputError(`${where}: "_id": expected a non-empty string, got ""`);
   const heading = typeof title === 'string' ? title.trim() : '';
   // Public BEIR corpora hold a few empty documents; they stay (they can be judged) rather than fail the whole file.
   const joined = heading === '' ? text : `${heading} ${text}`.trim();

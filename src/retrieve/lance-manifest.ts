@@ -3,6 +3,7 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { faultPoint } from '../util/fault.js';
 import { exists } from '../util/fs.js';
+import { InputError, StoreError } from '../errors.js';
 
 export const DEFAULT_LANCE_TABLE = 'documents';
 export const MANIFEST_FORMAT = 1;
@@ -42,12 +43,12 @@ export async function readLanceManifest(dir: string, table = DEFAULT_LANCE_TABLE
   try {
     value = JSON.parse(await readFile(path, 'utf8')) as LanceIndexManifest;
   } catch (error) {
-    throw new Error(`${path}: not valid JSON (${(error as Error).message})`);
+    throw new StoreError(`${path}: not valid JSON (${(error as Error).message})`);
   }
-  if (value?.format !== MANIFEST_FORMAT) throw new Error(`${path}: "format": expected ${MANIFEST_FORMAT}, got ${JSON.stringify(value?.format)}`);
+  if (value?.format !== MANIFEST_FORMAT) throw new StoreError(`${path}: "format": expected ${MANIFEST_FORMAT}, got ${JSON.stringify(value?.format)}`);
   const encoder = value.encoder;
   if (encoder !== null && (typeof encoder?.name !== 'string' || !Number.isInteger(encoder?.dimension) || encoder.dimension < 1)) {
-    throw new Error(`${path}: "encoder": expected null or {"name": string, "dimension": positive integer}`);
+    throw new InputError(`${path}: "encoder": expected null or {"name": string, "dimension": positive integer}`);
   }
   return value;
 }

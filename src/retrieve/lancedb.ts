@@ -1,8 +1,8 @@
 import './lance-log.js'; // must run before LanceDB's native module sets up its logger
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import * as lancedb from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Schema, Utf8 } from 'apache-arrow';
+import type * as lancedb from '@lancedb/lancedb';
+import type { Schema } from 'apache-arrow';
 import type { SentenceEncoder } from '../models/sentence-encoder.js';
 import { l2normalize } from '../models/vectors.js';
 import { faultPoint, rendezvousPoint } from '../util/fault.js';
@@ -22,6 +22,7 @@ import {
   type LanceIndexManifest,
 } from './lance-manifest.js';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from './rrf.js';
+import { InputError, StoreError, requireOptional } from '../errors.js';
 
 export { DEFAULT_LANCE_TABLE, lanceLockPath, lanceManifestPath, readLanceManifest, type LanceIndexManifest };
 
@@ -112,14 +113,14 @@ export class LanceDbRetriever implements Retriever {
   static async open(dir: string, options: LanceDbOpenOptions = {}): Promise<LanceDbRetriever> {
     const table = options.table ?? DEFAULT_LANCE_TABLE;
     if (typeof table !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(table)) {
-      throw new Error(`table: expected letters, digits, "_", "-" or "." (at most 128, not starting with "-" or "."), got ${JSON.stringify(table)}`);
+      throw new InputError(`table: expected letters, digits, "_", "-" or "." (at most 128, not starting with "-" or "."), got ${JSON.stringify(table)}`);
     }
     const rrfK = options.rrfK ?? DEFAULT_RRF_K;
-    if (!Number.isFinite(rrfK) || rrfK < 0) throw new Error(`rrfK: expected a non-negative number, got ${rrfK}`);
+    if (!Number.isFinite(rrfK) || rrfK < 0) throw new InputError(`rrfK: expected a non-negative number, got ${rrfK}`);
     const encoder = options.encoder;
     const folder = resolve(dir);
     await mkdir(folder, { recursive: true });
-    const db = await lancedb.connect(folder);
+    const db = await lanceDb().connect(folder);
     const lockPath = lanceLockPath(folder, table);
     const lockOptions = options.lock ?? {};
     try {
@@ -131,7 +132,7 @@ export class LanceDbRetriever implements Retriever {
         if (!manifest && !strict) return undefined;
         if (!manifest) {
           if (!(await isUnfinishedCreation(db, table))) {
-            throw new Error(`${folder}: table "${table}" has no ${table}.rankwise.json manifest; it was not made by rankwise`);
+            throw new StoreError(`${folder}: table "${table}" has no ${table}.rankwise.json manifest; it was not made by rankwise`);
           }
           // A creation killed before its manifest: nothing was ever added, so it is made again from the start.
           await db.dropTable(table);
@@ -150,7 +151,7 @@ export class LanceDbRetriever implements Retriever {
           async () => {
             const existing = await openExisting(true);
             if (existing) return existing;
-            if (await readLanceManifest(folder, table)) throw new Error(`${lanceManifestPath(folder, table)}: manifest present but table "${table}" is missing from ${folder}`);
+            if (await readLanceManifest(folder, table)) throw new StoreError(`${lanceManifestPath(folder, table)}: manifest present but table "${table}" is missing from ${folder}`);
             const manifest: LanceIndexManifest = {
               format: MANIFEST_FORMAT,
               table,
@@ -185,7 +186,7 @@ export class LanceDbRetriever implements Retriever {
     const batch = checkDocuments(documents);
     if (batch.length === 0) return;
     if (this.manifest.encoder && !this.encoder) {
-      throw new Error(`this index stores ${this.manifest.encoder.name} vectors: open it with that encoder to add documents`);
+      throw new InputError(`this index stores ${this.manifest.encoder.name} vectors: open it with that encoder to add documents`);
     }
     const vectors = this.encoder ? await this.embedAll(batch.map((d) => d.text), options.onProgress) : undefined;
     const rows: Row[] = batch.map((d, i) => ({
@@ -196,7 +197,7 @@ export class LanceDbRetriever implements Retriever {
     }));
     await rendezvousPoint('lancedb:before-write');
     await this.write(async () => {
-      const data = lancedb.makeArrowTable(rows as unknown as Array<Record<string, unknown>>, { schema: tableSchema(this.manifest.encoder?.dimension) });
+      const data = lanceDb().makeArrowTable(rows as unknown as Array<Record<string, unknown>>, { schema: tableSchema(this.manifest.encoder?.dimension) });
       await writeFile(this.textPendingPath, '');
       await this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
       faultPoint('lancedb:after-rows');
@@ -230,7 +231,7 @@ export class LanceDbRetriever implements Retriever {
     const queryVector = await this.queryVector(query, vector);
     if (mode === 'vector') return this.vectorSearch(queryVector, k);
     const depth = options.fusionDepth ?? Math.max(k, 50);
-    if (!Number.isInteger(depth) || depth < 1) throw new Error(`fusionDepth: expected a positive integer, got ${depth}`);
+    if (!Number.isInteger(depth) || depth < 1) throw new InputError(`fusionDepth: expected a positive integer, got ${depth}`);
     const [textHits, vectorHits] = await Promise.all([this.textSearch(query, depth), this.vectorSearch(queryVector, depth)]);
     const byId = new Map<string, RetrievedDocument>([...vectorHits, ...textHits].map((hit) => [hit.id, hit]));
     return reciprocalRankFusion([textHits.map((h) => h.id), vectorHits.map((h) => h.id)], this.rrfK)
@@ -304,7 +305,7 @@ export class LanceDbRetriever implements Retriever {
 
   private async vectorSearch(vector: Float32Array, k: number): Promise<RetrievedDocument[]> {
     const dimension = this.manifest.encoder!.dimension;
-    if (vector.length !== dimension) throw new Error(`vector: expected ${dimension} numbers (the index's dimension), got ${vector.length}`);
+    if (vector.length !== dimension) throw new InputError(`vector: expected ${dimension} numbers (the index's dimension), got ${vector.length}`);
     // Stored vectors are unit length, so with a unit query the dot product is the cosine similarity, and LanceDB's
     // dot scan was twice as fast as its cosine scan (10k x 512: 64 vs 133 ms). No ANN index: an exact scan;
     // `_distance` under `dot` is 1 - dot.
@@ -315,7 +316,7 @@ export class LanceDbRetriever implements Retriever {
 
   private async queryVector(query: string, given: Float32Array | undefined): Promise<Float32Array> {
     if (given) return given;
-    if (!this.encoder) throw new Error(`vector: this index was opened without an encoder; pass options.vector or open it with ${this.manifest.encoder!.name}`);
+    if (!this.encoder) throw new InputError(`vector: this index was opened without an encoder; pass options.vector or open it with ${this.manifest.encoder!.name}`);
     return (await this.encoder.encode([query], { normalize: true }))[0];
   }
 
@@ -327,7 +328,7 @@ export class LanceDbRetriever implements Retriever {
     }
     const dimension = this.manifest.encoder!.dimension;
     const bad = out.find((v) => v.length !== dimension);
-    if (bad) throw new Error(`encoder ${this.encoder!.name} returned ${bad.length}-d vectors; the index stores ${dimension}-d`);
+    if (bad) throw new InputError(`encoder ${this.encoder!.name} returned ${bad.length}-d vectors; the index stores ${dimension}-d`);
     // Vector search relies on unit vectors (dot = cosine); normalise again in case an encoder ignores the option.
     return out.map((v) => l2normalize(v));
   }
@@ -351,7 +352,7 @@ export class LanceDbRetriever implements Retriever {
   private async refreshTextIndex(): Promise<void> {
     if (!this.hasTextIndex) {
       if ((await this.table.countRows()) > 0) {
-        await this.table.createIndex('text', { config: lancedb.Index.fts(), replace: true });
+        await this.table.createIndex('text', { config: lanceDb().Index.fts(), replace: true });
         this.hasTextIndex = true;
       }
     } else {
@@ -381,7 +382,7 @@ export class LanceDbRetriever implements Retriever {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new Error(`${this.name}: the retriever is closed`);
+    if (this.closed) throw new InputError(`${this.name}: the retriever is closed`);
   }
 }
 
@@ -421,17 +422,20 @@ function checkEncoder(folder: string, manifest: LanceIndexManifest, encoder: Sen
   if (!encoder) return;
   const recorded = manifest.encoder;
   if (!recorded) {
-    throw new Error(`${folder}: index "${manifest.table}" was built without an encoder (lexical only); cannot open it with encoder ${encoder.name} (${encoder.dimension}-d)`);
+    throw new InputError(`${folder}: index "${manifest.table}" was built without an encoder (lexical only); cannot open it with encoder ${encoder.name} (${encoder.dimension}-d)`);
   }
   if (recorded.name !== encoder.name || recorded.dimension !== encoder.dimension) {
-    throw new Error(
+    throw new InputError(
       `${folder}: index "${manifest.table}" was built with encoder ${recorded.name} (${recorded.dimension}-d); cannot open it with encoder ${encoder.name} (${encoder.dimension}-d)`,
     );
   }
 }
 
+const lanceDb = () => requireOptional<typeof import('@lancedb/lancedb')>('@lancedb/lancedb', 'LanceDbRetriever');
+
 function tableSchema(dimension: number | undefined): Schema {
-  const fields: Field[] = [new Field('id', new Utf8(), false), new Field('text', new Utf8(), false), new Field('metadata', new Utf8(), true)];
+  const { Field, FixedSizeList, Float32, Schema, Utf8 } = requireOptional<typeof import('apache-arrow')>('apache-arrow', 'LanceDbRetriever');
+  const fields: InstanceType<typeof Field>[] = [new Field('id', new Utf8(), false), new Field('text', new Utf8(), false), new Field('metadata', new Utf8(), true)];
   if (dimension !== undefined) fields.push(new Field('vector', new FixedSizeList(dimension, new Field('item', new Float32(), true)), false));
   return new Schema(fields);
 }

@@ -1,6 +1,9 @@
-import pg, { type Pool, type PoolClient, type PoolConfig } from 'pg';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { checkDocuments, checkIds, checkSearch } from './checks.js';
 import type { IndexedDocument, RetrievedDocument, Retriever, SearchMode, SearchOptions } from './retriever.js';
+import { InputError, requireOptional } from '../errors.js';
+
+const pg = () => requireOptional<typeof import('pg')>('pg', 'PostgresRetriever');
 
 export const DEFAULT_PG_TABLE = 'rankwise_documents';
 export const DEFAULT_TEXT_SEARCH_CONFIG = 'english';
@@ -37,14 +40,14 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** Accepts a plain SQL identifier (letters, digits, `_`; at most 63) and returns it double-quoted. */
 export function sqlIdentifier(value: string, field: string): string {
   if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
-    throw new Error(`${field}: expected an SQL identifier (a letter or "_", then letters, digits or "_", at most 63), got ${JSON.stringify(value)}`);
+    throw new InputError(`${field}: expected an SQL identifier (a letter or "_", then letters, digits or "_", at most 63), got ${JSON.stringify(value)}`);
   }
-  return pg.escapeIdentifier(value);
+  return pg().escapeIdentifier(value);
 }
 
 function qualifiedTable(value: string): string {
   const parts = typeof value === 'string' ? value.split('.') : [];
-  if (parts.length < 1 || parts.length > 2) throw new Error(`table: expected "table" or "schema.table", got ${JSON.stringify(value)}`);
+  if (parts.length < 1 || parts.length > 2) throw new InputError(`table: expected "table" or "schema.table", got ${JSON.stringify(value)}`);
   return parts.map((part) => sqlIdentifier(part, 'table')).join('.');
 }
 
@@ -85,14 +88,14 @@ export class PostgresRetriever implements Retriever {
   }
 
   static async open(options: PostgresRetrieverOptions): Promise<PostgresRetriever> {
-    if (!options.pool && !options.connection) throw new Error('connection: expected a connection string or pool settings (or give pool)');
+    if (!options.pool && !options.connection) throw new InputError('connection: expected a connection string or pool settings (or give pool)');
     const tableName = options.table ?? DEFAULT_PG_TABLE;
     const table = qualifiedTable(tableName);
     const config = options.textSearchConfig ?? DEFAULT_TEXT_SEARCH_CONFIG;
     sqlIdentifier(config, 'textSearchConfig');
     const normalization = options.rankNormalization ?? 0;
     if (!Number.isInteger(normalization) || normalization < 0 || normalization > 63) {
-      throw new Error(`rankNormalization: expected an integer bitmask from 0 to 63, got ${normalization}`);
+      throw new InputError(`rankNormalization: expected an integer bitmask from 0 to 63, got ${normalization}`);
     }
     const existing = options.existing;
     const columns = existing
@@ -103,12 +106,12 @@ export class PostgresRetriever implements Retriever {
         }
       : { id: '"id"', text: '"text"', metadata: '"metadata"' };
     // The config is a validated identifier, inlined as a literal because DDL and index matching need a constant.
-    const configLiteral = `${pg.escapeLiteral(config)}::regconfig`;
+    const configLiteral = `${pg().escapeLiteral(config)}::regconfig`;
     const vector = existing ? `to_tsvector(${configLiteral}, ${columns.text})` : '"search_vector"';
 
     let pool = options.pool;
     if (!pool) {
-      pool = new pg.Pool(typeof options.connection === 'string' ? { connectionString: options.connection } : options.connection);
+      pool = new (pg().Pool)(typeof options.connection === 'string' ? { connectionString: options.connection } : options.connection);
       // An idle pooled connection that the server drops (restart, shutdown) emits 'error' on the pool, which would
       // crash the process unhandled; the pool discards that connection and the next query reports any real problem.
       pool.on('error', () => undefined);
@@ -117,7 +120,7 @@ export class PostgresRetriever implements Retriever {
     const retriever = new PostgresRetriever(pool, !options.pool, { table, ...columns, vector, types }, config, normalization, tableName);
     try {
       const known = await pool.query('SELECT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = $1) AS ok', [config]);
-      if (!known.rows[0].ok) throw new Error(`textSearchConfig: PostgreSQL has no text search configuration ${JSON.stringify(config)}`);
+      if (!known.rows[0].ok) throw new InputError(`textSearchConfig: PostgreSQL has no text search configuration ${JSON.stringify(config)}`);
       if (existing) await retriever.checkExisting(tableName, existing);
       else await retriever.createTable(configLiteral, tableName);
     } catch (error) {
@@ -231,7 +234,7 @@ export class PostgresRetriever implements Retriever {
     );
     const expression = generated.rows[0]?.expression ?? '';
     if (!expression.includes(configLiteral)) {
-      throw new Error(`table ${tableName}: its search_vector column is ${expression || 'missing'}, not built with text search config ${this.config}`);
+      throw new InputError(`table ${tableName}: its search_vector column is ${expression || 'missing'}, not built with text search config ${this.config}`);
     }
   }
 
@@ -241,7 +244,7 @@ export class PostgresRetriever implements Retriever {
         WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`,
       [this.sql.table],
     );
-    if (found.rows.length === 0) throw new Error(`table: ${tableName} does not exist (attaching to an existing table creates nothing)`);
+    if (found.rows.length === 0) throw new InputError(`table: ${tableName} does not exist (attaching to an existing table creates nothing)`);
     const types = new Map(found.rows.map((r) => [r.attname, r.type]));
     const wanted: Array<[string, string | undefined]> = [
       ['idColumn', existing.idColumn],
@@ -249,10 +252,10 @@ export class PostgresRetriever implements Retriever {
       ['metadataColumn', existing.metadataColumn],
     ];
     for (const [field, column] of wanted) {
-      if (column !== undefined && !types.has(column)) throw new Error(`${field}: table ${tableName} has no column ${JSON.stringify(column)} (it has ${[...types.keys()].join(', ')})`);
+      if (column !== undefined && !types.has(column)) throw new InputError(`${field}: table ${tableName} has no column ${JSON.stringify(column)} (it has ${[...types.keys()].join(', ')})`);
     }
     if (existing.metadataColumn !== undefined && !['json', 'jsonb'].includes(types.get(existing.metadataColumn)!)) {
-      throw new Error(`metadataColumn: expected a json or jsonb column, ${existing.metadataColumn} is ${types.get(existing.metadataColumn)}`);
+      throw new InputError(`metadataColumn: expected a json or jsonb column, ${existing.metadataColumn} is ${types.get(existing.metadataColumn)}`);
     }
     // Type names come from PostgreSQL's own catalog (format_type), so they are safe to splice into casts.
     this.sql.types.id = types.get(existing.idColumn)!;
@@ -275,6 +278,6 @@ export class PostgresRetriever implements Retriever {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new Error(`${this.name}: the retriever is closed`);
+    if (this.closed) throw new InputError(`${this.name}: the retriever is closed`);
   }
 }

@@ -1,4 +1,5 @@
 /** Reciprocal rank fusion (Cormack, Clarke and Büttcher, 2009): merges rankings without comparing their scores. */
+import { InputError } from '../errors.js';
 
 /** The constant from the original paper; larger values flatten the advantage of the very top ranks. */
 export const DEFAULT_RRF_K = 60;
@@ -16,7 +17,7 @@ export interface FusedItem {
  * the output never depends on map iteration order. An id repeated within one list counts only at its first position.
  */
 export function reciprocalRankFusion(lists: ReadonlyArray<readonly string[]>, k: number = DEFAULT_RRF_K): FusedItem[] {
-  if (!Number.isFinite(k) || k < 0) throw new Error(`rrf k: expected a non-negative number, got ${k}`);
+  if (!Number.isFinite(k) || k < 0) throw new InputError(`rrf k: expected a non-negative number, got ${k}`);
   const fused = new Map<string, FusedItem>();
   for (const list of lists) {
     const seen = new Set<string>();

@@ -1,4 +1,5 @@
 import type { Encoded } from '../models/tokenizer/index.js';
+import { BackendUnavailableError, InputError, OverloadedError } from '../errors.js';
 
 /** What the batcher needs from a cross-encoder: raw logits for already-tokenized sequences, in input order. */
 export interface SequenceScorer {
@@ -28,13 +29,13 @@ export interface BatcherOptions {
   onBatch?: (requests: number, sequences: number, ms: number) => void;
 }
 
-export class QueueFullError extends Error {
+export class QueueFullError extends OverloadedError {
   constructor(maxQueue: number) {
     super(`the server is busy: ${maxQueue} requests are already waiting; retry shortly`);
   }
 }
 
-export class ShuttingDownError extends Error {
+export class ShuttingDownError extends BackendUnavailableError {
   constructor() {
     super('the server is shutting down');
   }
@@ -83,15 +84,15 @@ export class RequestBatcher<I, O> {
     private readonly options: BatcherOptions,
   ) {
     for (const key of ['maxBatchTokens', 'maxQueue'] as const) {
-      if (!Number.isInteger(options[key]) || options[key] < 1) throw new Error(`${key}: expected a positive integer, got ${options[key]}`);
+      if (!Number.isInteger(options[key]) || options[key] < 1) throw new InputError(`${key}: expected a positive integer, got ${options[key]}`);
     }
     if (!Number.isFinite(options.batchWaitMs) || options.batchWaitMs < 0) {
-      throw new Error(`batchWaitMs: expected a non-negative number, got ${options.batchWaitMs}`);
+      throw new InputError(`batchWaitMs: expected a non-negative number, got ${options.batchWaitMs}`);
     }
     this.batching = options.batching !== false && options.batchWaitMs > 0;
     this.targetCallMs = options.targetCallMs ?? 100;
     if (!Number.isFinite(this.targetCallMs) || this.targetCallMs <= 0) {
-      throw new Error(`targetCallMs: expected a positive number of milliseconds, got ${options.targetCallMs}`);
+      throw new InputError(`targetCallMs: expected a positive number of milliseconds, got ${options.targetCallMs}`);
     }
   }
 

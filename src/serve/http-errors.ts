@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply } from 'fastify';
+import { RankwiseError } from '../errors.js';
 import { QueueFullError, ShuttingDownError } from './batcher.js';
 
 /** An error answered as `{"error": {"message", "field"}}` with the given status. */
@@ -20,8 +21,13 @@ export function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
 }
 
 /** Any error a handler threw, in the server's shape: our own, a schema violation, fastify's 4xx, else a 500. */
-export function httpErrorOf(error: FastifyError | HttpError, maxBodyBytes: number): HttpError {
+export function httpErrorOf(error: FastifyError | HttpError | RankwiseError, maxBodyBytes: number): HttpError {
   if (error instanceof HttpError) return error;
+  // Typed errors from the core carry their own status (ERROR_KINDS); a 5xx among them is still logged.
+  if (error instanceof RankwiseError) {
+    if (error.httpStatus >= 500) process.stderr.write(`rankwise serve: ${error.stack ?? error.message}\n`);
+    return new HttpError(error.httpStatus, error.message, error.field);
+  }
   if (error.validation) return validationError(error.validation as AjvError[]);
   const status = error.statusCode ?? 500;
   if (status === 413) return new HttpError(413, `body: larger than the ${maxBodyBytes}-byte limit`, 'body');

@@ -76,8 +76,12 @@ export const openAiEmbeddingsBody = {
 const errorSchema = {
   type: 'object',
   properties: { error: { type: 'object', properties: { message: text, field: text } } },
-};
+} as const;
 
+/**
+ * The error statuses a scoring route can answer, for the OpenAPI document. The server's serializer is JSON.stringify
+ * (see buildApp), so response schemas document replies and never reshape them.
+ */
 const errorResponses = Object.fromEntries(
   [
     ['400', 'Malformed JSON, a wrong type, or an empty or invalid field'],
@@ -88,71 +92,48 @@ const errorResponses = Object.fromEntries(
     ['429', 'Queue full; see Retry-After'],
     ['503', 'Timed out waiting in the queue, or shutting down'],
     ['504', 'Timed out while being scored'],
-  ].map(([code, description]) => [code, { description, content: { 'application/json': { schema: errorSchema } } }]),
+  ].map(([code, description]) => [code, { description, ...errorSchema }]),
 );
 
-function post(summary: string, body: object, response: object): object {
-  return {
-    post: {
-      summary,
-      security: [{ bearer: [] }],
-      requestBody: { required: true, content: { 'application/json': { schema: body } } },
-      responses: { '200': { description: 'OK', content: { 'application/json': { schema: response } } }, ...errorResponses },
-    },
-  };
+const score = { type: 'number' } as const;
+
+/** A POST route's schema: the body fastify validates, and the summary and replies @fastify/swagger documents. */
+function postRoute<B extends object>(summary: string, body: B, ok: object) {
+  return { summary, body, response: { 200: { description: 'OK', ...ok }, ...errorResponses } };
 }
 
-/** A hand-written OpenAPI 3 description of what the server exposes; embedding routes only when a model serves them. */
-export function openApiDocument(options: { version: string; embeddings: boolean; search?: boolean }): object {
-  const score = { type: 'number' };
-  const paths: Record<string, object> = {
-    '/v2/rerank': post(
-      'Cohere v2 rerank: documents best first, relevance_score is the sigmoid of the logit',
-      cohereRerankBody,
-      {
-        type: 'object',
-        properties: {
-          id: text,
-          results: {
-            type: 'array',
-            items: { type: 'object', properties: { index: { type: 'integer' }, relevance_score: score, document: { type: 'object', properties: { text } } } },
-          },
-          meta: { type: 'object' },
-        },
-      },
-    ),
-    '/rerank': post('Hugging Face TEI rerank: texts best first; raw_scores gives logits', teiRerankBody, {
+export const cohereRerankRoute = postRoute('Cohere v2 rerank: documents best first, relevance_score is the sigmoid of the logit', cohereRerankBody, {
+  type: 'object',
+  properties: {
+    id: text,
+    results: {
       type: 'array',
-      items: { type: 'object', properties: { index: { type: 'integer' }, score, text } },
-    }),
-    '/health': { get: { summary: 'Liveness and queue depth', responses: { '200': { description: 'OK' } } } },
-    '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
-    '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OK' } } } },
-  };
-  if (options.embeddings) {
-    paths['/embed'] = post('Hugging Face TEI embed: one vector per input', teiEmbedBody, {
-      type: 'array',
-      items: { type: 'array', items: score },
-    });
-    paths['/v1/embeddings'] = post('OpenAI embeddings', openAiEmbeddingsBody, {
-      type: 'object',
-      properties: { object: text, data: { type: 'array' }, model: text, usage: { type: 'object' } },
-    });
-  }
-  if (options.search) {
-    paths['/search'] = post('First-stage retrieval on the LanceDB index, then the cross-encoder; answers may come from the semantic cache', searchBody, {
-      type: 'object',
-      properties: {
-        query: text,
-        results: { type: 'array', items: { type: 'object', properties: { id: text, text, score, retrieval_score: score, metadata: { type: 'object' } } } },
-        cache: { type: 'object', nullable: true, properties: { hit: { type: 'boolean' }, matched_query: { type: 'string', nullable: true }, score: { type: 'number', nullable: true } } },
-      },
-    });
-  }
-  return {
-    openapi: '3.0.3',
-    info: { title: 'rankwise serve', version: options.version, description: 'Reranking and embeddings with ONNX models on the CPU.' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    paths,
-  };
-}
+      items: { type: 'object', properties: { index: { type: 'integer' }, relevance_score: score, document: { type: 'object', properties: { text } } } },
+    },
+    meta: { type: 'object' },
+  },
+});
+
+export const teiRerankRoute = postRoute('Hugging Face TEI rerank: texts best first; raw_scores gives logits', teiRerankBody, {
+  type: 'array',
+  items: { type: 'object', properties: { index: { type: 'integer' }, score, text } },
+});
+
+export const teiEmbedRoute = postRoute('Hugging Face TEI embed: one vector per input', teiEmbedBody, {
+  type: 'array',
+  items: { type: 'array', items: score },
+});
+
+export const openAiEmbeddingsRoute = postRoute('OpenAI embeddings', openAiEmbeddingsBody, {
+  type: 'object',
+  properties: { object: text, data: { type: 'array' }, model: text, usage: { type: 'object' } },
+});
+
+export const searchRoute = postRoute('First-stage retrieval on the LanceDB index, then the cross-encoder; answers may come from the semantic cache', searchBody, {
+  type: 'object',
+  properties: {
+    query: text,
+    results: { type: 'array', items: { type: 'object', properties: { id: text, text, score, retrieval_score: score, metadata: { type: 'object' } } } },
+    cache: { type: 'object', nullable: true, properties: { hit: { type: 'boolean' }, matched_query: { type: 'string', nullable: true }, score: { type: 'number', nullable: true } } },
+  },
+});

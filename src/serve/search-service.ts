@@ -23,6 +23,7 @@ import { LanceDbRetriever } from '../retrieve/lancedb.js';
 import type { SearchMode } from '../retrieve/retriever.js';
 import type { DisposableResource } from '../util/disposable.js';
 import type { ScoredDocument } from '../documents.js';
+import { InputError } from '../errors.js';
 
 export interface SearchRequest {
   query: string;
@@ -90,7 +91,7 @@ export class SearchService implements DisposableResource {
 
   static async open(options: SearchServiceOptions): Promise<SearchService> {
     const manifest = await readLanceManifest(options.indexDir);
-    if (!manifest) throw new Error(`index: ${options.indexDir} holds no rankwise index (build one with \`rankwise index add\`)`);
+    if (!manifest) throw new InputError(`index: ${options.indexDir} holds no rankwise index (build one with \`rankwise index add\`)`);
     const opened: Array<Pick<DisposableResource, 'dispose'>> = [];
     try {
       // Queries are embedded by the very encoder the index was built with (its name says which, fp32 included):
@@ -124,7 +125,7 @@ export class SearchService implements DisposableResource {
   resolveMode(mode: SearchMode | undefined): SearchMode {
     const modes = this.retriever.modes;
     const resolved = mode ?? (modes.includes('hybrid') ? 'hybrid' : 'text');
-    if (!modes.includes(resolved)) throw new Error(`mode: this index supports ${modes.join(', ')}, not "${resolved}"`);
+    if (!modes.includes(resolved)) throw new InputError(`mode: this index supports ${modes.join(', ')}, not "${resolved}"`);
     return resolved;
   }
 

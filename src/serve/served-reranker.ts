@@ -8,6 +8,7 @@ import { DEFAULT_RERANKER, loadRanker } from '../rank/load-ranker.js';
 import { scoresOf, type Ranker } from '../rank/results.js';
 import { RequestBatcher, type BatcherOptions } from './batcher.js';
 import { HttpError, withTimeout } from './http-errors.js';
+import { InputError, ModelInvalidError } from '../errors.js';
 
 /** A request's scores, one per document in input order. */
 export interface ServedScores {
@@ -20,6 +21,21 @@ export interface ServedScores {
    * where it has one, else the relevance itself (a softmax needs every label's logit).
    */
   fusable: { scores: ArrayLike<number>; relevance: (score: number) => number };
+  /**
+   * Tokens the model read for the request: every (query, document) pair or chunk scored, special tokens included.
+   * Undefined for a model other than a cross-encoder (a hybrid model has no one tokenizer).
+   */
+  tokens?: number;
+}
+
+/** How a request's documents are fitted to the model; `field` names the documents in errors. */
+export interface ServedFit extends DocumentFit {
+  field: string;
+  /**
+   * Split a document that does not fit into the overlapping windows of `rank()`'s `longDocuments: 'chunk'`, score
+   * its first `maxChunksPerDocument` windows and keep the best one's score. Only a cross-encoder can (see `chunks`).
+   */
+  maxChunksPerDocument?: number;
 }
 
 /**
@@ -60,6 +76,11 @@ export class ServedReranker {
     return served;
   }
 
+  /** Whether `maxChunksPerDocument` has an effect: a cross-encoder's windows; a hybrid model scores whole texts. */
+  get chunks(): boolean {
+    return this.model.kind === 'cross-encoder';
+  }
+
   /** Requests waiting for the model or in the model call now running. */
   get depth(): number {
     return this.model.kind === 'cross-encoder' ? this.model.batcher.depth : 0;
@@ -69,18 +90,21 @@ export class ServedReranker {
    * Scores `documents` against `query` (already checked against the request limits). `fit.field` names the documents
    * in errors: a text that does not fit is 413, one that cannot be tokenized 400.
    */
-  async score(query: string, documents: readonly string[], fit: DocumentFit & { field: string }): Promise<ServedScores> {
+  async score(query: string, documents: readonly string[], fit: ServedFit): Promise<ServedScores> {
     if (this.model.kind === 'ranker') {
       const scores = await withTimeout(scoresOf(this.model.ranker, query, documents), () => false, this.requestTimeoutMs);
       return { relevance: scores, raw: scores, fusable: { scores, relevance: (score) => score } };
     }
     const { crossEncoder, batcher } = this.model;
-    const submitted = batcher.submit(encodeOrHttpError(crossEncoder, query, documents, fit));
-    const rows = await withTimeout(submitted.results, submitted.cancel, this.requestTimeoutMs);
+    const { sequences, owner } = encodeOrHttpError(crossEncoder, query, documents, fit);
+    const submitted = batcher.submit(sequences);
+    const windows = await withTimeout(submitted.results, submitted.cancel, this.requestTimeoutMs);
+    const rows = owner ? bestWindows(crossEncoder, windows, owner, documents.length) : windows;
     const relevance = crossEncoder.scores(rows);
     const raw = crossEncoder.scores(rows, { activation: 'none' });
     const elementwise = ELEMENTWISE[crossEncoder.defaultActivation];
-    return { relevance, raw, fusable: elementwise ? { scores: raw, relevance: elementwise } : { scores: relevance, relevance: (score) => score } };
+    const tokens = sequences.reduce((sum, sequence) => sum + sequence.inputIds.length, 0);
+    return { relevance, raw, fusable: elementwise ? { scores: raw, relevance: elementwise } : { scores: relevance, relevance: (score) => score }, tokens };
   }
 
   /**
@@ -98,11 +122,11 @@ export class ServedReranker {
           ? await model.crossEncoder.predict([['rankwise health check', 'a short document to score']], { activation: 'none' })
           : await scoresOf(model.ranker, 'rankwise health check', ['a short document to score']);
     } catch (error) {
-      throw new Error(`${path}: scoring one test pair failed (${(error as Error).message})`);
+      throw new ModelInvalidError(`${path}: scoring one test pair failed (${(error as Error).message})`);
     }
     if (scores.length !== 1 || !Number.isFinite(scores[0])) {
       const labels = model.kind === 'cross-encoder' ? ` (config.json declares ${model.crossEncoder.labels} label(s): does the graph's "logits" output have as many?)` : '';
-      throw new Error(`${path}: scoring one test pair gave ${scores[0]}, expected a finite number${labels}`);
+      throw new InputError(`${path}: scoring one test pair gave ${scores[0]}, expected a finite number${labels}`);
     }
   }
 
@@ -119,11 +143,49 @@ export class ServedReranker {
 /** Activations that map each logit on its own, so a logit can be fused first and mapped after. */
 const ELEMENTWISE: Partial<Record<CrossEncoder['defaultActivation'], (x: number) => number>> = { sigmoid, none: (x) => x };
 
-function encodeOrHttpError(crossEncoder: CrossEncoder, query: string, documents: readonly string[], fit: DocumentFit): Encoded[] {
+/** The sequences to score; with chunking, several per document and `owner` maps each back to its document. */
+function encodeOrHttpError(crossEncoder: CrossEncoder, query: string, documents: readonly string[], fit: ServedFit): { sequences: Encoded[]; owner?: number[] } {
   try {
-    return crossEncoder.encodeDocuments(query, documents, fit);
+    if (fit.maxChunksPerDocument === undefined) return { sequences: crossEncoder.encodeDocuments(query, documents, fit) };
+    return encodeChunks(crossEncoder, query, documents, fit.field, fit.maxChunksPerDocument);
   } catch (error) {
     if (!(error instanceof TextFieldError)) throw error;
     throw new HttpError(error.reason === 'too-long' ? 413 : 400, error.message, error.field);
   }
+}
+
+/**
+ * Each document as the windows `rank()` scores with `longDocuments: 'chunk'` (same overlap, so enough chunks give
+ * exactly its scores), keeping the first `maxChunks`. A document that fits is one window, its usual pair.
+ */
+function encodeChunks(crossEncoder: CrossEncoder, query: string, documents: readonly string[], field: string, maxChunks: number): { sequences: Encoded[]; owner: number[] } {
+  // Tokenizes the query alone, so that a query the tokenizer refuses is blamed on `query`, not on a document.
+  crossEncoder.encodeDocuments(query, [], { field });
+  const maxLength = crossEncoder.maxLength;
+  const overlap = Math.floor(maxLength / 4);
+  const sequences: Encoded[] = [];
+  const owner: number[] = [];
+  documents.forEach((document, i) => {
+    let windows: Encoded[];
+    try {
+      windows = crossEncoder.tokenizer.encodePairWindows(query, document, { maxLength, overlap });
+    } catch (error) {
+      throw new TextFieldError(`${field}[${i}]: cannot be tokenized (${(error as Error).message})`, `${field}[${i}]`, 'untokenizable');
+    }
+    for (const window of windows.slice(0, maxChunks)) {
+      sequences.push(window);
+      owner.push(i);
+    }
+  });
+  return { sequences, owner };
+}
+
+/** Each document's best window (by the model's relevance; the first on ties), as `rank()`'s chunk mode keeps it. */
+function bestWindows(crossEncoder: CrossEncoder, windows: readonly Float32Array[], owner: readonly number[], documents: number): Float32Array[] {
+  const scores = crossEncoder.scores(windows);
+  const best = new Array<number>(documents).fill(-1);
+  owner.forEach((document, window) => {
+    if (best[document] < 0 || scores[window] > scores[best[document]]) best[document] = window;
+  });
+  return best.map((window) => windows[window]);
 }

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { InputError, requireInstalled, requireOptional } from '../errors.js';
 import type { ModelDtype } from '../models/model-folder.js';
 import type { BatcherOptions } from './batcher.js';
 import { clientError, HttpError, httpErrorOf, sendError } from './http-errors.js';
@@ -7,7 +8,7 @@ import { ServerMetrics } from './metrics.js';
 import { cohereRoutes } from './routes/cohere.js';
 import type { RouteContext } from './routes/context.js';
 import { openAiEmbeddingsRoutes } from './routes/openai-embeddings.js';
-import { operationsRoutes } from './routes/operations.js';
+import { operationsRoutes, registerOpenApi } from './routes/operations.js';
 import { searchRoutes } from './routes/search.js';
 import { teiRoutes } from './routes/tei.js';
 import { SearchService } from './search-service.js';
@@ -70,14 +71,19 @@ const DEFAULTS = {
 type ResolvedOptions = ServeOptions & typeof DEFAULTS;
 
 /** Loads the models, builds the fastify app and listens; resolves once requests can be served. */
+/** The optional packages the server runs on (package.json's peer dependencies). */
+const SERVER_PACKAGES = ['fastify', 'prom-client', '@fastify/swagger'];
+
 export async function createServer(options: ServeOptions): Promise<RunningServer> {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ResolvedOptions;
   checkOptions(o);
+  requireInstalled(SERVER_PACKAGES, 'rankwise serve');
   const metrics = new ServerMetrics(() => context.queueDepth());
   const context = await loadModels(o, metrics);
   const lifecycle = { shuttingDown: false };
   const app = buildApp(o, metrics, lifecycle);
   try {
+    await registerOpenApi(app, { apiKey: o.apiKey !== undefined });
     for (const routes of [cohereRoutes, teiRoutes, openAiEmbeddingsRoutes, searchRoutes, operationsRoutes]) await app.register(routes, context);
     await app.listen({ host: o.host, port: o.port });
   } catch (error) {
@@ -107,10 +113,10 @@ function checkOptions(o: ResolvedOptions): void {
   for (const key of integers) {
     const v = o[key];
     const min = key === 'port' ? 0 : 1;
-    if (!Number.isInteger(v) || v < min || (key === 'port' && v > 65535)) throw new Error(`${key}: expected an integer >= ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min || (key === 'port' && v > 65535)) throw new InputError(`${key}: expected an integer >= ${min}, got ${v}`);
   }
-  if (!Number.isFinite(o.batchWaitMs) || o.batchWaitMs < 0) throw new Error(`batchWaitMs: expected a non-negative number, got ${o.batchWaitMs}`);
-  if (typeof o.model !== 'string' || o.model === '') throw new Error('model: expected a cross-encoder folder or hub id');
+  if (!Number.isFinite(o.batchWaitMs) || o.batchWaitMs < 0) throw new InputError(`batchWaitMs: expected a non-negative number, got ${o.batchWaitMs}`);
+  if (typeof o.model !== 'string' || o.model === '') throw new InputError('model: expected a cross-encoder folder or hub id');
 }
 
 /** The reranker, then the optional embedding model and search index; what loaded is released if a later one fails. */
@@ -130,7 +136,7 @@ async function loadModels(o: ResolvedOptions, metrics: ServerMetrics): Promise<R
   try {
     if (o.embedModel !== undefined) embedder = await ServedEmbedder.load(o.embedModel, load, batching, { ...limits, requestTimeoutMs: o.requestTimeoutMs });
     if (o.index !== undefined) search = await SearchService.open({ indexDir: o.index, cache: o.cache, cacheThreshold: o.cacheThreshold, load });
-    else if (o.cache !== undefined) throw new Error('cache: the semantic cache sits in front of /search, which needs an index');
+    else if (o.cache !== undefined) throw new InputError('cache: the semantic cache sits in front of /search, which needs an index');
   } catch (error) {
     await reranker.dispose();
     await embedder?.dispose();
@@ -148,6 +154,7 @@ async function releaseModels(context: RouteContext): Promise<void> {
 
 /** The fastify app with the server's cross-cutting behaviour; the routes come as plugins. */
 function buildApp(o: ResolvedOptions, metrics: ServerMetrics, lifecycle: { shuttingDown: boolean }): FastifyInstance {
+  const Fastify = requireOptional<typeof import('fastify')>('fastify', 'rankwise serve').default;
   const app = Fastify({
     logger: false,
     bodyLimit: o.maxBodyBytes,
@@ -162,6 +169,9 @@ function buildApp(o: ResolvedOptions, metrics: ServerMetrics, lifecycle: { shutt
   });
   // Every route takes JSON; fastify would also parse text/plain and let the schema call it a bad body, not a bad type.
   app.removeContentTypeParser('text/plain');
+  // Response schemas are there for the OpenAPI document; replies stay as JSON.stringify writes them (fastify's own
+  // serializer would drop properties a schema does not list, such as a search result's metadata).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   if (o.apiKey !== undefined) requireApiKey(app, o.apiKey);
   limitBodyTime(app, o.requestTimeoutMs);
   // Without this, a keep-alive connection whose request was in flight at close() would hold the server open until

@@ -24,6 +24,7 @@ import { generateQuestions, makePseudoQueries, PSEUDO_QUERY_KINDS, type PseudoQu
 import { loadTrainableModel } from './trainable-model.js';
 import { train } from './trainer.js';
 import { resolveTrainingConfig } from './training-config.js';
+import { InputError } from '../errors.js';
 
 /**
  * The default recipe. Chosen on our development collections (datasets/beir: packages, glossary), never on the
@@ -87,11 +88,11 @@ function seededSubset<T>(items: readonly T[], n: number, seed: number): T[] {
 
 export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
   const recipe: AdaptRecipe = { ...DEFAULT_ADAPT_RECIPE, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k in DEFAULT_ADAPT_RECIPE && v !== undefined)) };
-  if (options.corpus.length === 0) throw new Error('corpus: no documents');
+  if (options.corpus.length === 0) throw new InputError('corpus: no documents');
   for (const key of ['bm25Weight', 'encoderWeight'] as const) {
-    if (!(recipe[key] >= 0)) throw new Error(`${key}: expected a number >= 0, got ${recipe[key]}`);
+    if (!(recipe[key] >= 0)) throw new InputError(`${key}: expected a number >= 0, got ${recipe[key]}`);
   }
-  if (!Number.isInteger(recipe.maxPairs) || recipe.maxPairs < 1) throw new Error(`maxPairs: expected a positive integer, got ${recipe.maxPairs}`);
+  if (!Number.isInteger(recipe.maxPairs) || recipe.maxPairs < 1) throw new InputError(`maxPairs: expected a positive integer, got ${recipe.maxPairs}`);
   const out = resolve(options.outputDir);
   const work = `${out}.work`;
   const seconds: Record<string, number> = {};
@@ -125,7 +126,7 @@ export async function adapt(options: AdaptOptions): Promise<AdaptResult> {
   let finalLoss: number | undefined;
   let resumedFromStep = 0;
   if (!options.skipTraining) {
-    if (pairs.length === 0) throw new Error('corpus: the documents gave no pseudo-queries (too short, or no sentences); pass skipTraining to adapt BM25 only');
+    if (pairs.length === 0) throw new InputError('corpus: the documents gave no pseudo-queries (too short, or no sentences); pass skipTraining to adapt BM25 only');
     if (options.restart) await rm(encoderDir, { recursive: true, force: true });
     await mkdir(work, { recursive: true });
     if (await exists(join(encoderDir, 'config.json'))) {

@@ -6,6 +6,7 @@
  */
 import { SeededRandom } from '../models/random.js';
 import type { LabelledPair } from './losses/binary-cross-entropy.js';
+import { InputError } from '../errors.js';
 
 export interface TopicalPair extends LabelledPair {
   topic: string;
@@ -23,14 +24,14 @@ export interface AugmentOptions {
 
 export function augmentPairs(pairs: readonly TopicalPair[], options: AugmentOptions): LabelledPair[] {
   const { easyNegativesPerQuery, positiveCopies, siblingLabel, seed } = options;
-  if (!Number.isInteger(easyNegativesPerQuery) || easyNegativesPerQuery < 0) throw new Error(`easyNegativesPerQuery: expected an integer >= 0, got ${easyNegativesPerQuery}`);
-  if (!Number.isInteger(positiveCopies) || positiveCopies < 1) throw new Error(`positiveCopies: expected an integer >= 1, got ${positiveCopies}`);
-  if (siblingLabel !== null && !(siblingLabel >= 0 && siblingLabel <= 1)) throw new Error(`siblingLabel: expected a number in [0, 1] or null, got ${siblingLabel}`);
+  if (!Number.isInteger(easyNegativesPerQuery) || easyNegativesPerQuery < 0) throw new InputError(`easyNegativesPerQuery: expected an integer >= 0, got ${easyNegativesPerQuery}`);
+  if (!Number.isInteger(positiveCopies) || positiveCopies < 1) throw new InputError(`positiveCopies: expected an integer >= 1, got ${positiveCopies}`);
+  if (siblingLabel !== null && !(siblingLabel >= 0 && siblingLabel <= 1)) throw new InputError(`siblingLabel: expected a number in [0, 1] or null, got ${siblingLabel}`);
   const out: LabelledPair[] = pairs.map(({ query, document, label }) => ({ query, document, label }));
   const positives = pairs.filter((p) => p.label === 1);
   for (let copy = 1; copy < positiveCopies; copy++) out.push(...positives.map(({ query, document, label }) => ({ query, document, label })));
   const queries = [...new Map(pairs.map((p) => [p.query, p])).values()];
-  if (easyNegativesPerQuery > 0 && !pairs.some((p) => p.topic !== queries[0]?.topic)) throw new Error('easy negatives need documents from at least two topics');
+  if (easyNegativesPerQuery > 0 && !pairs.some((p) => p.topic !== queries[0]?.topic)) throw new InputError('easy negatives need documents from at least two topics');
   const rng = new SeededRandom(seed);
   for (const q of queries) {
     for (let i = 0; i < easyNegativesPerQuery; i++) {

@@ -1,5 +1,6 @@
 import { CrossEncoder } from '../rank/cross-encoder.js';
 import { scoresOf, type Ranker } from '../rank/results.js';
+import { InputError } from '../errors.js';
 
 /**
  * Maps a cross-encoder teacher's logit to a target cosine similarity for a bi-encoder student:
@@ -35,7 +36,7 @@ export async function teacherLogits(
     const scores = await scoresOf(teacher, query, indices.map((i) => pairs[i][1]));
     scores.forEach((p, k) => {
       if (!(p >= 0 && p <= 1)) {
-        throw new Error(`teacher: ${teacher.name} scored a pair ${p}; a teacher must be a cross-encoder or a model whose scores are probabilities (a logistic hybrid such as "default")`);
+        throw new InputError(`teacher: ${teacher.name} scored a pair ${p}; a teacher must be a cross-encoder or a model whose scores are probabilities (a logistic hybrid such as "default")`);
       }
       const clipped = Math.min(Math.max(p, 1e-7), 1 - 1e-7);
       logits[indices[k]] = Math.log(clipped / (1 - clipped));

@@ -18,6 +18,7 @@ import { familyFor } from '../models/families.js';
 import type { TensorMap } from '../models/tensors.js';
 import type { PaddedBatch } from '../models/tokenizer/index.js';
 import { describeLoss, isLossName, lossNames, type LossName, type TrainRequest } from './losses/registry.js';
+import { BackendUnavailableError, InputError, ModelInvalidError } from '../errors.js';
 
 /** The loss ids the engine accepts: the loss registry's names. */
 export type LossKind = LossName;
@@ -119,7 +120,7 @@ function native(): NativeModule {
   if (nativeModule) return nativeModule;
   const path = addonPath();
   if (!existsSync(path)) {
-    throw new Error(
+    throw new BackendUnavailableError(
       `rankwise: the libtorch training engine is not built (no ${path}). ` +
         'Run `npm run build:native` first (it needs libtorch: apt-get install libtorch-dev).',
     );
@@ -127,7 +128,7 @@ function native(): NativeModule {
   try {
     nativeModule = createRequire(import.meta.url)(path) as NativeModule;
   } catch (error) {
-    throw new Error(`rankwise: cannot load the libtorch training engine ${path}: ${(error as Error).message}. Try \`npm run build:native\`.`);
+    throw new BackendUnavailableError(`rankwise: cannot load the libtorch training engine ${path}: ${(error as Error).message}. Try \`npm run build:native\`.`);
   }
   return nativeModule;
 }
@@ -161,14 +162,14 @@ export function engineInfo(): { torchVersion: string; threads: number; blas?: st
  * autograd. Runs the very loss code that trainStep runs, which is what makes per-loss gradient checks meaningful.
  */
 export function evaluateLoss(kind: LossKind, inputs: LossInputs): { loss: number; gradients: Record<string, Float64Array> } {
-  if (!isLossName(kind)) throw new Error(`evaluateLoss: unknown loss ${JSON.stringify(kind)} (expected ${lossNames().join(', ')})`);
+  if (!isLossName(kind)) throw new InputError(`evaluateLoss: unknown loss ${JSON.stringify(kind)} (expected ${lossNames().join(', ')})`);
   const needed = describeLoss(kind).evaluationInputs as ReadonlyArray<keyof LossInputs>;
   for (const key of needed) {
     const v = inputs[key];
     if (key === 'dim' || key === 'scale') {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`evaluateLoss(${kind}): "${key}" must be a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`evaluateLoss(${kind}): "${key}" must be a finite number`);
     } else if (!(v instanceof Float64Array)) {
-      throw new Error(`evaluateLoss(${kind}): "${key}" must be a Float64Array`);
+      throw new InputError(`evaluateLoss(${kind}): "${key}" must be a Float64Array`);
     }
   }
   return native().evaluateLoss(kind, inputs);
@@ -182,55 +183,55 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 function checkedData(weights: TensorMap, key: string, shape: readonly number[]): Float32Array {
   const t = weights.get(key)!;
   const size = shape.reduce((x, y) => x * y, 1);
-  if (!Array.isArray(t.shape) || !sameShape(t.shape, shape)) throw new Error(`weights: tensor "${key}" has shape [${t.shape}], expected [${shape}]`);
-  if (!(t.data instanceof Float32Array) || t.data.length !== size) throw new Error(`weights: tensor "${key}" must hold ${size} float32 values for shape [${shape}]`);
+  if (!Array.isArray(t.shape) || !sameShape(t.shape, shape)) throw new InputError(`weights: tensor "${key}" has shape [${t.shape}], expected [${shape}]`);
+  if (!(t.data instanceof Float32Array) || t.data.length !== size) throw new InputError(`weights: tensor "${key}" must hold ${size} float32 values for shape [${shape}]`);
   return t.data;
 }
 
 function missing(name: string, spelled: readonly string[]): Error {
   const also = spelled.filter((k) => k !== name).map((k) => `"${k}"`).join(', ');
-  return new Error(`weights: missing tensor "${name}"${also ? ` (also looked for ${also})` : ''}`);
+  return new ModelInvalidError(`weights: missing tensor "${name}"${also ? ` (also looked for ${also})` : ''}`);
 }
 
 function toNativeBatch(batch: PaddedBatch, what: string): NativeBatch {
-  if (!batch || typeof batch !== 'object') throw new Error(`${what}: expected a PaddedBatch`);
+  if (!batch || typeof batch !== 'object') throw new InputError(`${what}: expected a PaddedBatch`);
   const { inputIds, tokenTypeIds, attentionMask, batchSize, sequenceLength } = batch;
   if (!Number.isInteger(batchSize) || batchSize < 1 || !Number.isInteger(sequenceLength) || sequenceLength < 1) {
-    throw new Error(`${what}: batchSize and sequenceLength must be positive integers, got ${batchSize} x ${sequenceLength}`);
+    throw new InputError(`${what}: batchSize and sequenceLength must be positive integers, got ${batchSize} x ${sequenceLength}`);
   }
   for (const [key, arr] of [['inputIds', inputIds], ['tokenTypeIds', tokenTypeIds], ['attentionMask', attentionMask]] as const) {
-    if (!(arr instanceof BigInt64Array)) throw new Error(`${what}.${key}: expected a BigInt64Array`);
+    if (!(arr instanceof BigInt64Array)) throw new InputError(`${what}.${key}: expected a BigInt64Array`);
     if (arr.length !== batchSize * sequenceLength) {
-      throw new Error(`${what}.${key}: holds ${arr.length} values, batchSize x sequenceLength is ${batchSize * sequenceLength}`);
+      throw new InputError(`${what}.${key}: holds ${arr.length} values, batchSize x sequenceLength is ${batchSize * sequenceLength}`);
     }
   }
   return { inputIds, tokenTypeIds, attentionMask, batchSize, sequenceLength };
 }
 
 function values(arr: Float32Array, rows: number, what: string): Float32Array {
-  if (!(arr instanceof Float32Array)) throw new Error(`${what}: expected a Float32Array`);
-  if (arr.length !== rows) throw new Error(`${what}: expected ${rows} values (one per row), got ${arr.length}`);
-  for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) throw new Error(`${what}[${i}] is not finite`);
+  if (!(arr instanceof Float32Array)) throw new InputError(`${what}: expected a Float32Array`);
+  if (arr.length !== rows) throw new InputError(`${what}: expected ${rows} values (one per row), got ${arr.length}`);
+  for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) throw new InputError(`${what}[${i}] is not finite`);
   return arr;
 }
 
 function pairOf(x: PaddedBatch, y: PaddedBatch, loss: string, xName: string, yName: string): NativeBatch[] {
   const a = toNativeBatch(x, `${loss}: ${xName}`);
   const b = toNativeBatch(y, `${loss}: ${yName}`);
-  if (a.batchSize !== b.batchSize) throw new Error(`${loss}: ${xName} has ${a.batchSize} rows but ${yName} has ${b.batchSize}`);
+  if (a.batchSize !== b.batchSize) throw new InputError(`${loss}: ${xName} has ${a.batchSize} rows but ${yName} has ${b.batchSize}`);
   return [a, b];
 }
 
 function toNativeRequest(request: TrainRequest, head: ModelHead, labels: number): NativeRequest {
-  if (!request || typeof request !== 'object') throw new Error('request: expected an object');
+  if (!request || typeof request !== 'object') throw new InputError('request: expected an object');
   const kind = request.loss;
   if (isLossName(kind)) {
     const crossLoss = describeLoss(kind).target === 'cross-encoder';
     const wanted: ModelHead = crossLoss ? 'sequence-classification' : 'none';
     if (head !== wanted) {
-      throw new Error(`loss "${kind}" trains a ${crossLoss ? 'cross-encoder' : 'bi-encoder'}, but this model has head "${head}"`);
+      throw new InputError(`loss "${kind}" trains a ${crossLoss ? 'cross-encoder' : 'bi-encoder'}, but this model has head "${head}"`);
     }
-    if (crossLoss && labels !== 1) throw new Error(`loss "${kind}" needs a one-logit model, this one has ${labels} labels`);
+    if (crossLoss && labels !== 1) throw new InputError(`loss "${kind}" needs a one-logit model, this one has ${labels} labels`);
   }
   // The case labels are checked against the registry's request types: a name the registry lacks does not compile.
   switch (request.loss) {
@@ -241,7 +242,7 @@ function toNativeRequest(request: TrainRequest, head: ModelHead, labels: number)
     case 'mse': {
       const batch = toNativeBatch(request.batch, `${request.loss}: batch`);
       const activation = request.activation ?? 'none';
-      if (activation !== 'none' && activation !== 'sigmoid') throw new Error(`${request.loss}: activation must be "none" or "sigmoid", got ${JSON.stringify(activation)}`);
+      if (activation !== 'none' && activation !== 'sigmoid') throw new InputError(`${request.loss}: activation must be "none" or "sigmoid", got ${JSON.stringify(activation)}`);
       return { loss: request.loss, batches: [batch], values: values(request.targets, batch.batchSize, `${request.loss}: targets`), sigmoid: activation === 'sigmoid' };
     }
     case 'margin-mse': {
@@ -254,11 +255,11 @@ function toNativeRequest(request: TrainRequest, head: ModelHead, labels: number)
     }
     case 'mnrl': {
       const batches = pairOf(request.anchors, request.positives, request.loss, 'anchors', 'positives');
-      if (typeof request.scale !== 'number' || !Number.isFinite(request.scale)) throw new Error(`${request.loss}: scale must be a finite number, got ${request.scale}`);
+      if (typeof request.scale !== 'number' || !Number.isFinite(request.scale)) throw new InputError(`${request.loss}: scale must be a finite number, got ${request.scale}`);
       return { loss: request.loss, batches, scale: request.scale };
     }
     default:
-      throw new Error(`request: unknown loss ${JSON.stringify((request as { loss: unknown }).loss)} (expected ${lossNames().join(', ')})`);
+      throw new InputError(`request: unknown loss ${JSON.stringify((request as { loss: unknown }).loss)} (expected ${lossNames().join(', ')})`);
   }
 }
 
@@ -284,12 +285,12 @@ export class TorchBert {
   static create(options: TorchBertOptions): TorchBert {
     const addon = native(); // first, so a missing build is reported before any argument problem
     const { config, head, weights } = options;
-    if (head !== 'sequence-classification' && head !== 'none') throw new Error(`head: expected "sequence-classification" or "none", got ${JSON.stringify(head)}`);
-    if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new Error(`seed: expected a non-negative integer, got ${options.seed}`);
+    if (head !== 'sequence-classification' && head !== 'none') throw new InputError(`head: expected "sequence-classification" or "none", got ${JSON.stringify(head)}`);
+    if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new InputError(`seed: expected a non-negative integer, got ${options.seed}`);
     const threads = options.threads ?? defaultThreads();
-    if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads: expected a positive integer, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1) throw new InputError(`threads: expected a positive integer, got ${threads}`);
     const dtype = options.dtype ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`dtype: expected "float32" or "float64", got ${JSON.stringify(dtype)}`);
+    if (dtype !== 'float32' && dtype !== 'float64') throw new InputError(`dtype: expected "float32" or "float64", got ${JSON.stringify(dtype)}`);
     const layout = familyFor(config).torchLayout(config, head, options.pooling);
     const givenName = new Map<string, string>();
     const canonicalName = new Map<string, string>();
@@ -358,7 +359,7 @@ export class TorchBert {
     const [beta1, beta2] = options.betas ?? [0.9, 0.999];
     const eps = options.eps ?? 1e-8;
     const check = (ok: boolean, message: string) => {
-      if (!ok) throw new Error(`configureOptimizer: ${message}`);
+      if (!ok) throw new InputError(`configureOptimizer: ${message}`);
     };
     check(Number.isFinite(lr) && lr >= 0, `lr must be a non-negative number, got ${lr}`);
     check(Number.isFinite(weightDecay) && weightDecay >= 0, `weightDecay must be a non-negative number, got ${weightDecay}`);
@@ -404,18 +405,18 @@ export class TorchBert {
 
   private canonical(name: string, method: string): string {
     const c = this.canonicalName.get(name);
-    if (c === undefined) throw new Error(`${method}: "${name}" is not a trained parameter of this model`);
+    if (c === undefined) throw new InputError(`${method}: "${name}" is not a trained parameter of this model`);
     return c;
   }
 
   private assertIdle(method: string): void {
-    if (this.disposed) throw new Error(`TorchBert.${method}: the model has been disposed`);
-    if (this.pending > 0) throw new Error(`TorchBert.${method}: ${this.pending} call(s) on this model are still running; await them first`);
+    if (this.disposed) throw new InputError(`TorchBert.${method}: the model has been disposed`);
+    if (this.pending > 0) throw new InputError(`TorchBert.${method}: ${this.pending} call(s) on this model are still running; await them first`);
   }
 
   /** Runs calls one after another, in call order, so at most one native call per model is ever in flight. */
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.disposed) return Promise.reject(new Error('TorchBert: the model has been disposed'));
+    if (this.disposed) return Promise.reject(new InputError('TorchBert: the model has been disposed'));
     this.pending++;
     const run = this.tail.then(fn);
     const settled = run.then(

@@ -18,6 +18,7 @@ import { l2normalize } from '../models/vectors.js';
 import { scoresOf, type Ranker } from '../rank/results.js';
 import type { IndexedDocument, RetrievedDocument, Retriever, SearchMode } from '../retrieve/retriever.js';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from '../retrieve/rrf.js';
+import { InputError, importOptional } from '../errors.js';
 
 export const MINING_RETRIEVERS = ['bm25', 'vector', 'hybrid'] as const;
 export type MiningRetriever = (typeof MINING_RETRIEVERS)[number];
@@ -235,12 +236,12 @@ export async function mineHardNegatives(
   const given = options.index;
   if (given !== undefined) checkIndex(given, opts, options);
   if (options.scorer !== undefined && (typeof options.scorer !== 'object' || options.scorer === null || typeof options.scorer.rank !== 'function')) {
-    throw new Error('scorer: expected a Ranker (an object with rank(query, documents))');
+    throw new InputError('scorer: expected a Ranker (an object with rank(query, documents))');
   }
   if (options.encoder !== undefined && (typeof options.encoder !== 'object' || options.encoder === null || typeof options.encoder.encode !== 'function')) {
-    throw new Error('encoder: expected a SentenceEncoder (an object with encode(texts))');
+    throw new InputError('encoder: expected a SentenceEncoder (an object with encode(texts))');
   }
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new Error('onProgress: expected a function');
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new InputError('onProgress: expected a function');
   const { pool, resolved } = resolveInputs(pairs, corpus, given !== undefined);
   const documentCount = given ? await given.count() : pool.length;
 
@@ -303,7 +304,7 @@ export async function mineHardNegatives(
         if (needPositive) positiveScore = await source.positiveScore(pair.query, pair, hits);
       }
       if (positiveScore === null && (opts.margin !== undefined || opts.relativeMargin !== undefined)) {
-        throw new Error(
+        throw new InputError(
           `pairs[${p}].positive: not found in the index, so its ${source.scoredBy} score for the margin is unknown; ` +
             'add it to the index, or pass a scorer',
         );
@@ -442,32 +443,32 @@ function toRecords(
 // Options and inputs
 
 function resolveOptions(options: MineHardNegativesOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new Error('options: expected an object');
+  if (typeof options !== 'object' || options === null) throw new InputError('options: expected an object');
   const retriever = options.retriever ?? 'bm25';
-  if (!(MINING_RETRIEVERS as readonly string[]).includes(retriever)) throw new Error(`retriever: expected one of ${MINING_RETRIEVERS.join(', ')}, got ${describeValue(retriever)}`);
+  if (!(MINING_RETRIEVERS as readonly string[]).includes(retriever)) throw new InputError(`retriever: expected one of ${MINING_RETRIEVERS.join(', ')}, got ${describeValue(retriever)}`);
   const rangeMin = options.rangeMin ?? DEFAULTS.rangeMin;
-  if (!Number.isInteger(rangeMin) || rangeMin < 0) throw new Error(`rangeMin: expected a non-negative integer, got ${describeValue(rangeMin)}`);
+  if (!Number.isInteger(rangeMin) || rangeMin < 0) throw new InputError(`rangeMin: expected a non-negative integer, got ${describeValue(rangeMin)}`);
   const rangeMax = options.rangeMax ?? DEFAULTS.rangeMax;
-  if (!Number.isInteger(rangeMax) || rangeMax < 1) throw new Error(`rangeMax: expected a positive integer, got ${describeValue(rangeMax)}`);
-  if (rangeMin >= rangeMax) throw new Error(`rangeMin: expected less than rangeMax (${rangeMax}), got ${rangeMin}`);
+  if (!Number.isInteger(rangeMax) || rangeMax < 1) throw new InputError(`rangeMax: expected a positive integer, got ${describeValue(rangeMax)}`);
+  if (rangeMin >= rangeMax) throw new InputError(`rangeMin: expected less than rangeMax (${rangeMax}), got ${rangeMin}`);
   const numNegatives = options.numNegatives ?? DEFAULTS.numNegatives;
-  if (!Number.isInteger(numNegatives) || numNegatives < 1) throw new Error(`numNegatives: expected a positive integer, got ${describeValue(numNegatives)}`);
+  if (!Number.isInteger(numNegatives) || numNegatives < 1) throw new InputError(`numNegatives: expected a positive integer, got ${describeValue(numNegatives)}`);
   if (numNegatives > rangeMax - rangeMin) {
-    throw new Error(`numNegatives: ${numNegatives} do not fit in the candidate window rangeMin..rangeMax (${rangeMin}..${rangeMax}, ${rangeMax - rangeMin} candidates)`);
+    throw new InputError(`numNegatives: ${numNegatives} do not fit in the candidate window rangeMin..rangeMax (${rangeMin}..${rangeMax}, ${rangeMax - rangeMin} candidates)`);
   }
   const { margin, relativeMargin, maxScore } = options;
-  if (margin !== undefined && (typeof margin !== 'number' || !Number.isFinite(margin) || margin < 0)) throw new Error(`margin: expected a non-negative number, got ${describeValue(margin)}`);
+  if (margin !== undefined && (typeof margin !== 'number' || !Number.isFinite(margin) || margin < 0)) throw new InputError(`margin: expected a non-negative number, got ${describeValue(margin)}`);
   if (relativeMargin !== undefined && (typeof relativeMargin !== 'number' || !(relativeMargin >= 0 && relativeMargin <= 1))) {
-    throw new Error(`relativeMargin: expected a number in [0, 1], got ${describeValue(relativeMargin)}`);
+    throw new InputError(`relativeMargin: expected a number in [0, 1], got ${describeValue(relativeMargin)}`);
   }
-  if (maxScore !== undefined && (typeof maxScore !== 'number' || !Number.isFinite(maxScore))) throw new Error(`maxScore: expected a finite number, got ${describeValue(maxScore)}`);
+  if (maxScore !== undefined && (typeof maxScore !== 'number' || !Number.isFinite(maxScore))) throw new InputError(`maxScore: expected a finite number, got ${describeValue(maxScore)}`);
   const sampling = options.samplingStrategy ?? 'top';
-  if (!(MINING_SAMPLING as readonly string[]).includes(sampling)) throw new Error(`samplingStrategy: expected one of ${MINING_SAMPLING.join(', ')}, got ${describeValue(sampling)}`);
+  if (!(MINING_SAMPLING as readonly string[]).includes(sampling)) throw new InputError(`samplingStrategy: expected one of ${MINING_SAMPLING.join(', ')}, got ${describeValue(sampling)}`);
   const seed = options.seed ?? DEFAULTS.seed;
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed: expected an integer, got ${describeValue(seed)}`);
+  if (!Number.isSafeInteger(seed)) throw new InputError(`seed: expected an integer, got ${describeValue(seed)}`);
   const format = options.format ?? 'triplet';
-  if (!(MINING_FORMATS as readonly string[]).includes(format)) throw new Error(`format: expected one of ${MINING_FORMATS.join(', ')}, got ${describeValue(format)}`);
-  if (options.outputScores !== undefined && typeof options.outputScores !== 'boolean') throw new Error(`outputScores: expected true or false, got ${describeValue(options.outputScores)}`);
+  if (!(MINING_FORMATS as readonly string[]).includes(format)) throw new InputError(`format: expected one of ${MINING_FORMATS.join(', ')}, got ${describeValue(format)}`);
+  if (options.outputScores !== undefined && typeof options.outputScores !== 'boolean') throw new InputError(`outputScores: expected true or false, got ${describeValue(options.outputScores)}`);
   return { retriever, rangeMin, rangeMax, numNegatives, margin, relativeMargin, maxScore, sampling, seed, format, outputScores: options.outputScores ?? false };
 }
 
@@ -475,34 +476,34 @@ const MODE_OF: Record<MiningRetriever, SearchMode> = { bm25: 'text', vector: 've
 
 function checkIndex(index: Retriever, opts: ResolvedOptions, options: MineHardNegativesOptions): void {
   if (typeof index !== 'object' || index === null || typeof index.search !== 'function' || !Array.isArray(index.modes)) {
-    throw new Error('index: expected an open Retriever (an object with search() and modes)');
+    throw new InputError('index: expected an open Retriever (an object with search() and modes)');
   }
   const mode = MODE_OF[opts.retriever];
-  if (!index.modes.includes(mode)) throw new Error(`retriever: ${opts.retriever} needs ${mode} search, which index ${index.name} does not support (it supports: ${index.modes.join(', ')})`);
+  if (!index.modes.includes(mode)) throw new InputError(`retriever: ${opts.retriever} needs ${mode} search, which index ${index.name} does not support (it supports: ${index.modes.join(', ')})`);
   if (opts.retriever === 'hybrid' && options.scorer === undefined) {
     for (const name of ['margin', 'relativeMargin', 'maxScore'] as const) {
       if (opts[name] !== undefined) {
-        throw new Error(`${name}: a hybrid search ranks by reciprocal rank fusion, whose scores are not similarities; pass a scorer, or use retriever bm25 or vector`);
+        throw new InputError(`${name}: a hybrid search ranks by reciprocal rank fusion, whose scores are not similarities; pass a scorer, or use retriever bm25 or vector`);
       }
     }
   }
-  if (options.encoder !== undefined) throw new Error('encoder: not used with a given index (it embeds with its own encoder)');
+  if (options.encoder !== undefined) throw new InputError('encoder: not used with a given index (it embeds with its own encoder)');
 }
 
 /** Validates pairs and corpus, and builds the pool: the corpus plus the positives given by text that it lacks. */
 function resolveInputs(pairs: readonly MiningPair[], corpus: readonly IndexedDocument[], haveIndex: boolean): { pool: PoolDocument[]; resolved: ResolvedPair[] } {
-  if (!Array.isArray(pairs)) throw new Error(`pairs: expected an array of {query, positive}, got ${typeof pairs}`);
-  if (pairs.length === 0) throw new Error('pairs: expected at least one {query, positive}');
-  if (!Array.isArray(corpus)) throw new Error(`corpus: expected an array of {id, text}, got ${typeof corpus}`);
-  if (corpus.length === 0 && !haveIndex) throw new Error('corpus: expected at least one document {id, text}');
+  if (!Array.isArray(pairs)) throw new InputError(`pairs: expected an array of {query, positive}, got ${typeof pairs}`);
+  if (pairs.length === 0) throw new InputError('pairs: expected at least one {query, positive}');
+  if (!Array.isArray(corpus)) throw new InputError(`corpus: expected an array of {id, text}, got ${typeof corpus}`);
+  if (corpus.length === 0 && !haveIndex) throw new InputError('corpus: expected at least one document {id, text}');
   const pool: PoolDocument[] = [];
   const byId = new Map<string, PoolDocument>();
   const textIds = new Map<string, string>();
   corpus.forEach((d, i) => {
-    if (typeof d !== 'object' || d === null) throw new Error(`corpus[${i}]: expected an object {id, text, metadata?}`);
-    if (typeof d.id !== 'string' || d.id === '') throw new Error(`corpus[${i}].id: expected a non-empty string, got ${describeValue(d.id)}`);
-    if (typeof d.text !== 'string') throw new Error(`corpus[${i}].text: expected a string, got ${describeValue(d.text)}`);
-    if (byId.has(d.id)) throw new Error(`corpus[${i}].id: ${JSON.stringify(d.id)} is already used by corpus[${pool.indexOf(byId.get(d.id)!)}]`);
+    if (typeof d !== 'object' || d === null) throw new InputError(`corpus[${i}]: expected an object {id, text, metadata?}`);
+    if (typeof d.id !== 'string' || d.id === '') throw new InputError(`corpus[${i}].id: expected a non-empty string, got ${describeValue(d.id)}`);
+    if (typeof d.text !== 'string') throw new InputError(`corpus[${i}].text: expected a string, got ${describeValue(d.text)}`);
+    if (byId.has(d.id)) throw new InputError(`corpus[${i}].id: ${JSON.stringify(d.id)} is already used by corpus[${pool.indexOf(byId.get(d.id)!)}]`);
     const document = { id: d.id, text: d.text, inCorpus: true };
     pool.push(document);
     byId.set(d.id, document);
@@ -511,11 +512,11 @@ function resolveInputs(pairs: readonly MiningPair[], corpus: readonly IndexedDoc
   const addedByText = new Map<string, PoolDocument>();
   let added = 0;
   const resolved = pairs.map((pair, i): ResolvedPair => {
-    if (typeof pair !== 'object' || pair === null) throw new Error(`pairs[${i}]: expected an object {query, positive}`);
-    if (typeof pair.query !== 'string' || pair.query.trim() === '') throw new Error(`pairs[${i}].query: expected a non-empty string, got ${describeValue(pair.query)}`);
+    if (typeof pair !== 'object' || pair === null) throw new InputError(`pairs[${i}]: expected an object {query, positive}`);
+    if (typeof pair.query !== 'string' || pair.query.trim() === '') throw new InputError(`pairs[${i}].query: expected a non-empty string, got ${describeValue(pair.query)}`);
     const positive = pair.positive;
     if (typeof positive === 'string') {
-      if (positive.trim() === '') throw new Error(`pairs[${i}].positive: expected a non-empty string or {id, text?}, got ""`);
+      if (positive.trim() === '') throw new InputError(`pairs[${i}].positive: expected a non-empty string or {id, text?}, got ""`);
       const corpusId = textIds.get(positive.trim());
       if (corpusId !== undefined) return { query: pair.query, positiveText: positive, positiveId: corpusId };
       if (haveIndex) return { query: pair.query, positiveText: positive };
@@ -531,20 +532,20 @@ function resolveInputs(pairs: readonly MiningPair[], corpus: readonly IndexedDoc
       }
       return { query: pair.query, positiveText: positive, positiveId: document.id };
     }
-    if (typeof positive !== 'object' || positive === null) throw new Error(`pairs[${i}].positive: expected a non-empty string or {id, text?}, got ${describeValue(positive)}`);
-    if (typeof positive.id !== 'string' || positive.id === '') throw new Error(`pairs[${i}].positive.id: expected a non-empty string, got ${describeValue(positive.id)}`);
+    if (typeof positive !== 'object' || positive === null) throw new InputError(`pairs[${i}].positive: expected a non-empty string or {id, text?}, got ${describeValue(positive)}`);
+    if (typeof positive.id !== 'string' || positive.id === '') throw new InputError(`pairs[${i}].positive.id: expected a non-empty string, got ${describeValue(positive.id)}`);
     if (positive.text !== undefined && (typeof positive.text !== 'string' || positive.text.trim() === '')) {
-      throw new Error(`pairs[${i}].positive.text: expected a non-empty string or nothing, got ${describeValue(positive.text)}`);
+      throw new InputError(`pairs[${i}].positive.text: expected a non-empty string or nothing, got ${describeValue(positive.text)}`);
     }
     const known = byId.get(positive.id);
-    if (known && !known.inCorpus) throw new Error(`pairs[${i}].positive.id: ${JSON.stringify(positive.id)} is an id this function gives to positives given by text; rename it`);
+    if (known && !known.inCorpus) throw new InputError(`pairs[${i}].positive.id: ${JSON.stringify(positive.id)} is an id this function gives to positives given by text; rename it`);
     if (known) {
       if (positive.text !== undefined && positive.text.trim() !== known.text.trim()) {
-        throw new Error(`pairs[${i}].positive.text: differs from the text of corpus document ${JSON.stringify(positive.id)}`);
+        throw new InputError(`pairs[${i}].positive.text: differs from the text of corpus document ${JSON.stringify(positive.id)}`);
       }
       return { query: pair.query, positiveText: known.text, positiveId: known.id, outputId: known.id };
     }
-    if (positive.text === undefined) throw new Error(`pairs[${i}].positive.id: ${JSON.stringify(positive.id)} is not in the corpus; give its text too`);
+    if (positive.text === undefined) throw new InputError(`pairs[${i}].positive.id: ${JSON.stringify(positive.id)} is not in the corpus; give its text too`);
     if (haveIndex) return { query: pair.query, positiveText: positive.text, positiveId: positive.id, outputId: positive.id };
     // A positive by id that the corpus lacks joins the pool under that id (the id is the caller's: written out).
     const document = { id: positive.id, text: positive.text, inCorpus: true };
@@ -698,7 +699,7 @@ async function temporarySource(pool: readonly PoolDocument[], opts: ResolvedOpti
 /** BM25 over a temporary LanceDB folder, through the project's LanceDbRetriever. */
 async function lanceDbLexical(pool: readonly PoolDocument[], order: Map<string, number>, cleanups: Array<() => Promise<void>>) {
   const { LanceDbRetriever, sqlString, DEFAULT_LANCE_TABLE } = await import('../retrieve/lancedb.js'); // sets up LanceDB's logging first
-  const lancedb = await import('@lancedb/lancedb');
+  const lancedb = await importOptional('@lancedb/lancedb', 'Mining with the lancedb retriever', () => import('@lancedb/lancedb'));
   const dir = await mkdtemp(join(tmpdir(), 'rankwise-mine-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const index = await LanceDbRetriever.open(dir);
@@ -746,7 +747,7 @@ class InMemoryVectors {
       const batch = pool.slice(start, start + ENCODE_BATCH);
       const vectors = await encoder.encode(batch.map((d) => d.text), { normalize: true });
       vectors.forEach((v, i) => {
-        if (v.length !== dimension) throw new Error(`encoder ${encoder.name} returned a ${v.length}-d vector; it says it is ${dimension}-d`);
+        if (v.length !== dimension) throw new InputError(`encoder ${encoder.name} returned a ${v.length}-d vector; it says it is ${dimension}-d`);
         matrix.set(l2normalize(v), (start + i) * dimension);
       });
     }

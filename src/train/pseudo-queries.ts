@@ -9,6 +9,7 @@
  */
 import { SeededRandom } from '../models/random.js';
 import type { IndexedDocument } from '../retrieve/retriever.js';
+import { InputError } from '../errors.js';
 
 /** `question` pairs come from `generateQuestions` (an LLM); the other kinds from the text alone. */
 export type PseudoQueryKind = 'title' | 'ict' | 'crop' | 'question';
@@ -50,9 +51,9 @@ function sentences(text: string): string[] {
 
 export function makePseudoQueries(documents: readonly IndexedDocument[], options: PseudoQueryOptions = {}): PseudoQuery[] {
   const kinds = options.kinds ?? PSEUDO_QUERY_KINDS;
-  for (const kind of kinds) if (!PSEUDO_QUERY_KINDS.includes(kind)) throw new Error(`kinds: expected title, ict or crop, got ${JSON.stringify(kind)}`);
+  for (const kind of kinds) if (!PSEUDO_QUERY_KINDS.includes(kind)) throw new InputError(`kinds: expected title, ict or crop, got ${JSON.stringify(kind)}`);
   const perDocument = options.perDocument ?? 1;
-  if (!Number.isInteger(perDocument) || perDocument < 1) throw new Error(`perDocument: expected a positive integer, got ${perDocument}`);
+  if (!Number.isInteger(perDocument) || perDocument < 1) throw new InputError(`perDocument: expected a positive integer, got ${perDocument}`);
   const random = new SeededRandom(options.seed ?? 42);
   const out: PseudoQuery[] = [];
   for (const document of documents) {
@@ -126,7 +127,7 @@ export async function generateQuestions(
   options: GeneratedQuestionOptions = {},
 ): Promise<{ pairs: PseudoQuery[]; failed: number }> {
   const count = options.documents ?? 200;
-  if (!Number.isInteger(count) || count < 0) throw new Error(`documents: expected a non-negative integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 0) throw new InputError(`documents: expected a non-negative integer, got ${count}`);
   const chosen = new SeededRandom(options.seed ?? 42).shuffle(documents.map((_, i) => i)).slice(0, count).sort((a, b) => a - b);
   const pairs: PseudoQuery[] = [];
   let failed = 0;

@@ -8,6 +8,7 @@ import { readSafetensorsFile } from '../models/safetensors.js';
 import type { TensorMap } from '../models/tensors.js';
 import type { SequenceTokenizer } from '../models/tokenizer/index.js';
 import type { LossTarget } from './losses/loss.js';
+import { InputError } from '../errors.js';
 
 /** A base model's weights, ready to train for a target: its config and weights reshaped for the head it needs. */
 export interface TrainableModel {
@@ -30,9 +31,11 @@ const HEAD_FOR: Record<LossTarget, ModelHead> = { 'cross-encoder': 'sequence-cla
  */
 export async function loadTrainableModel(base: string, target: LossTarget, seed: number, hub: HubOptions = {}): Promise<TrainableModel> {
   const folder = await resolveModel(base, hub);
-  const weightsPath = join(folder.dir, 'model.safetensors');
-  if (!(await exists(weightsPath)) && !(isHubId(base) && (await fetchHubFile(base, 'model.safetensors', hub)))) {
-    throw new Error(`model "${base}": ${weightsPath} is missing; training needs the weights (an ONNX file cannot be trained)`);
+  const inFolder = join(folder.dir, 'model.safetensors');
+  // A hub download may land beside the folder that was resolved (the HF cache's snapshot rather than ours): use its path.
+  const weightsPath = (await exists(inFolder)) ? inFolder : isHubId(base) ? await fetchHubFile(base, 'model.safetensors', hub) : null;
+  if (!weightsPath) {
+    throw new InputError(`model "${base}": ${inFolder} is missing; training needs the weights (an ONNX file cannot be trained)`);
   }
   const { tensors } = await readSafetensorsFile(weightsPath);
   // Buffers such as position_ids are not parameters.

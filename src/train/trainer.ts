@@ -13,6 +13,7 @@ import type { TrainRequest } from './losses/registry.js';
 import { TorchRanker } from './torch-ranker.js';
 import type { TrainableModel } from './trainable-model.js';
 import type { TrainingConfig } from './training-config.js';
+import { InputError } from '../errors.js';
 
 /** What an evaluator reports: a headline number (higher is better) plus whatever else it measured. */
 export interface Evaluation<Details = unknown> {
@@ -60,9 +61,9 @@ interface CheckpointState {
  */
 export async function train<Example, Details>(examples: readonly Example[], options: TrainOptions<Example, Details>): Promise<TrainResult<Details>> {
   const { model, loss, config } = options;
-  if (examples.length === 0) throw new Error('training data: no examples');
+  if (examples.length === 0) throw new InputError('training data: no examples');
   if (loss.target !== (model.head === 'sequence-classification' ? 'cross-encoder' : 'bi-encoder')) {
-    throw new Error(`loss "${loss.name}" trains a ${loss.target}, but the model was loaded with head "${model.head}"`);
+    throw new InputError(`loss "${loss.name}" trains a ${loss.target}, but the model was loaded with head "${model.head}"`);
   }
   const started = performance.now();
   const stepsPerEpoch = Math.ceil(examples.length / config.batchSize);
@@ -89,7 +90,7 @@ export async function train<Example, Details>(examples: readonly Example[], opti
   const previous = await readCheckpointState(checkpointDir);
   if (previous && !options.restart) {
     if (previous.fingerprint !== fingerprint) {
-      throw new Error(
+      throw new InputError(
         `${checkpointDir} holds a checkpoint of a different run (other data, model or settings); ` +
           'delete it, or restart (--restart) to overwrite it',
       );
@@ -116,7 +117,7 @@ export async function train<Example, Details>(examples: readonly Example[], opti
       for (let b = state.step - epoch * stepsPerEpoch; b < stepsPerEpoch; b++) {
         const batch = order.slice(b * config.batchSize, (b + 1) * config.batchSize).map((i) => examples[i]);
         const result = await engine.trainStep(loss.request(batch, model.tokenizer, config.maxLength));
-        if (!Number.isFinite(result.loss)) throw new Error(`training diverged: loss is ${result.loss} at step ${state.step + 1}`);
+        if (!Number.isFinite(result.loss)) throw new InputError(`training diverged: loss is ${result.loss} at step ${state.step + 1}`);
         state.step++;
         state.losses.push(result.loss);
         progress.tick(1, `loss ${result.loss.toFixed(4)}  lr ${result.lr.toExponential(1)}`);

@@ -1,4 +1,5 @@
 /** Everything that shapes a training run. Same config + same data + same seed = the same model, bit for bit. */
+import { InputError } from '../errors.js';
 export interface TrainingConfig {
   epochs: number;
   batchSize: number;
@@ -37,17 +38,17 @@ export function resolveTrainingConfig(partial: Partial<TrainingConfig> & { outpu
   const config = { ...DEFAULT_TRAINING_CONFIG, ...dropUndefined(partial) } as TrainingConfig;
   const positiveInts = ['epochs', 'batchSize', 'maxLength'] as const;
   for (const key of positiveInts) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) throw new Error(`${key}: expected a positive integer, got ${config[key]}`);
+    if (!Number.isInteger(config[key]) || config[key] < 1) throw new InputError(`${key}: expected a positive integer, got ${config[key]}`);
   }
   for (const key of ['seed', 'evaluationSteps', 'checkpointSteps'] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 0) throw new Error(`${key}: expected a non-negative integer, got ${config[key]}`);
+    if (!Number.isInteger(config[key]) || config[key] < 0) throw new InputError(`${key}: expected a non-negative integer, got ${config[key]}`);
   }
-  if (!(config.learningRate > 0 && config.learningRate < 1)) throw new Error(`learningRate: expected a number in (0, 1), got ${config.learningRate}`);
-  if (!(config.warmupRatio >= 0 && config.warmupRatio < 1)) throw new Error(`warmupRatio: expected a number in [0, 1), got ${config.warmupRatio}`);
-  if (!(config.weightDecay >= 0)) throw new Error(`weightDecay: expected a non-negative number, got ${config.weightDecay}`);
-  if (!(config.maxGradNorm > 0)) throw new Error(`maxGradNorm: expected a positive number, got ${config.maxGradNorm}`);
-  if (config.maxLength < 4) throw new Error(`maxLength: expected at least 4, got ${config.maxLength}`);
-  if (typeof config.outputDir !== 'string' || config.outputDir === '') throw new Error('outputDir: expected a folder path');
+  if (!(config.learningRate > 0 && config.learningRate < 1)) throw new InputError(`learningRate: expected a number in (0, 1), got ${config.learningRate}`);
+  if (!(config.warmupRatio >= 0 && config.warmupRatio < 1)) throw new InputError(`warmupRatio: expected a number in [0, 1), got ${config.warmupRatio}`);
+  if (!(config.weightDecay >= 0)) throw new InputError(`weightDecay: expected a non-negative number, got ${config.weightDecay}`);
+  if (!(config.maxGradNorm > 0)) throw new InputError(`maxGradNorm: expected a positive number, got ${config.maxGradNorm}`);
+  if (config.maxLength < 4) throw new InputError(`maxLength: expected at least 4, got ${config.maxLength}`);
+  if (typeof config.outputDir !== 'string' || config.outputDir === '') throw new InputError('outputDir: expected a folder path');
   return config;
 }
 

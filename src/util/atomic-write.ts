@@ -10,9 +10,14 @@ import { pidRuns } from './write-lock.js';
  * new one, never half of one.
  */
 export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
+  await replaceAtomic(path, (temp) => writeFile(temp, content));
+}
+
+/** {@link writeFileAtomic} for any entry `make` can create at a temporary path (a file, a symbolic link). */
+export async function replaceAtomic(path: string, make: (temp: string) => Promise<void>): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await writeFile(temp, content);
+    await make(temp);
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip, gunzipSync } from 'node:zlib';
+import { InputError } from '../errors.js';
 
 /**
  * A text file's content; a name ending in `.gz` is gunzipped (data sets ship compressed). A UTF-8 byte order mark
@@ -15,7 +16,7 @@ export async function readText(path: string, what: string): Promise<string> {
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new InputError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
   }
 }
 
@@ -25,22 +26,14 @@ export interface JsonLine {
   value: Record<string, unknown>;
 }
 
-/** Parses JSON Lines; blank lines are skipped, a malformed line is an error that names file and line number. */
+/**
+ * JSON Lines, every line parsed (see streamJsonLines): blank lines are skipped, a malformed line is an error that names
+ * file and line number. The file is streamed, never held as one string, so a training set larger than V8's string
+ * limit (about 512 MB, less once gunzipped) reads as well as a small one.
+ */
 export async function readJsonLines(path: string, what: string): Promise<JsonLine[]> {
   const rows: JsonLine[] = [];
-  (await readText(path, what)).split('\n').forEach((raw, i) => {
-    if (raw.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      throw new Error(`${path}:${i + 1}: not valid JSON (${(error as Error).message})`);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new Error(`${path}:${i + 1}: expected a JSON object`);
-    }
-    rows.push({ line: i + 1, value: value as Record<string, unknown> });
-  });
+  for await (const row of streamJsonLines(path, what)) rows.push(row);
   return rows;
 }
 
@@ -59,7 +52,7 @@ export async function* streamTextLines(path: string, what: string, onBytes?: (by
     await opened;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new InputError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
   }
   if (onBytes) file.on('data', () => onBytes(file.bytesRead));
   const text = path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
@@ -72,14 +65,15 @@ export async function* streamTextLines(path: string, what: string, onBytes?: (by
     }
   } catch (error) {
     if ((error as Error).message.startsWith(`${path}:`)) throw error;
-    throw new Error(`${what} ${path}: ${(error as Error).message}`);
+    // A corrupt .gz or a read error part-way: say how far the file was read.
+    throw new InputError(`${what} ${path}: ${(error as Error).message} (after line ${number})`, { cause: error });
   } finally {
     lines.close();
     file.destroy();
   }
 }
 
-/** JSON Lines read as a stream (see streamTextLines), one parsed line at a time; same checks and messages as readJsonLines. */
+/** JSON Lines read as a stream (see streamTextLines), one parsed line at a time; blank lines skipped, a malformed line an error naming file and line. */
 export async function* streamJsonLines(path: string, what: string, onBytes?: (bytes: number) => void): AsyncGenerator<JsonLine> {
   for await (const { line, raw } of streamTextLines(path, what, onBytes)) {
     if (raw.trim() === '') continue;
@@ -87,9 +81,9 @@ export async function* streamJsonLines(path: string, what: string, onBytes?: (by
     try {
       value = JSON.parse(raw);
     } catch (error) {
-      throw new Error(`${path}:${line}: not valid JSON (${(error as Error).message})`);
+      throw new InputError(`${path}:${line}: not valid JSON (${(error as Error).message})`);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path}:${line}: expected a JSON object`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError(`${path}:${line}: expected a JSON object`);
     yield { line, value: value as Record<string, unknown> };
   }
 }

@@ -1,4 +1,5 @@
 /** A one-line progress bar for long jobs, drawn on stderr so that stdout stays clean for results and JSON. */
+import { InputError } from '../errors.js';
 
 export interface ProgressOptions {
   total: number;
@@ -84,7 +85,7 @@ export function formatProgressLine(line: ProgressLine): string {
 
 export function createProgress(options: ProgressOptions): Progress {
   const { total, label } = options;
-  if (!Number.isFinite(total) || total < 0) throw new Error(`progress: total must be a non-negative number, got ${total}`);
+  if (!Number.isFinite(total) || total < 0) throw new InputError(`progress: total must be a non-negative number, got ${total}`);
   const stream = options.stream ?? process.stderr;
   const minIntervalMs = options.minIntervalMs ?? 100;
   const active = options.enabled !== false && stream.isTTY === true;

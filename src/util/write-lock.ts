@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { InputError, StoreError } from '../errors.js';
 
 /**
  * A cross-process write lock: a file created exclusively beside the store it guards, holding the owner's pid, its
@@ -39,7 +40,7 @@ interface LockOwner {
 }
 
 /** Thrown when the lock stays held past the timeout; `owner` is the holder as recorded in the lock file. */
-export class StoreLockedError extends Error {
+export class StoreLockedError extends StoreError {
   constructor(
     readonly lockPath: string,
     readonly owner: LockOwner | null,
@@ -50,7 +51,6 @@ export class StoreLockedError extends Error {
         `waited ${waitedMs} ms for it (another writer is working on this store: retry when it has finished, or raise ${LOCK_TIMEOUT_ENV}). ` +
         `If that process no longer exists, delete the lock file.`,
     );
-    this.name = 'StoreLockedError';
   }
 }
 
@@ -107,7 +107,7 @@ function lockTimeout(options: WriteLockOptions): number {
   const fromEnv = process.env[LOCK_TIMEOUT_ENV];
   if (fromEnv !== undefined && fromEnv !== '') {
     const n = Number(fromEnv);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`${LOCK_TIMEOUT_ENV}: expected a non-negative number of ms, got ${JSON.stringify(fromEnv)}`);
+    if (!Number.isFinite(n) || n < 0) throw new InputError(`${LOCK_TIMEOUT_ENV}: expected a non-negative number of ms, got ${JSON.stringify(fromEnv)}`);
     return n;
   }
   return DEFAULT_LOCK_TIMEOUT_MS;
@@ -146,7 +146,7 @@ export async function acquireWriteLock(lockPath: string, options: WriteLockOptio
           }
         };
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${lockPath}: cannot create the lock file (${(error as Error).message})`);
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError(`${lockPath}: cannot create the lock file (${(error as Error).message})`);
       }
       const held = await readOwner(lockPath);
       if (held === 'gone') continue;

@@ -10,6 +10,7 @@ import { defaultCacheDir } from '../../models/hub.js';
 import { readShippedRecipe, sha256File, shippedModelDir } from '../../models/shipped-model.js';
 import { writeShippedModel } from '../../rank/shipped-reranker.js';
 import { printJson, positiveInt } from '../options.js';
+import { InputError } from '../../errors.js';
 
 const TRAINING_MANIFEST = new URL('../../../datasets/reranker-train/manifest.json', import.meta.url);
 
@@ -119,8 +120,8 @@ async function readRecipeOption(file: string): Promise<Record<string, unknown>> 
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new Error(`--recipe: cannot read ${file} as JSON (${(error as Error).message})`);
+    throw new InputError(`--recipe: cannot read ${file} as JSON (${(error as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`--recipe: ${file} must hold a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError(`--recipe: ${file} must hold a JSON object`);
   return value as Record<string, unknown>;
 }

@@ -10,6 +10,7 @@ import { DEFAULT_ENCODER, loadSentenceEncoder } from '../../models/load-encoder.
 import { formatCacheStats, formatCalibration, formatSimulation, formatSweep, formatThresholdPoints, pointJson, simulationJson, sweepJson } from '../../present/cache-report.js';
 import { readJsonLines } from '../input.js';
 import { fraction as fractionOption, oneOf, printJson } from '../options.js';
+import { InputError, withContext } from '../../errors.js';
 
 /** Thresholds of the sweep tables: where cosine paraphrase scores of USE Lite live. */
 export const SWEEP_THRESHOLDS = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
@@ -24,12 +25,12 @@ function unitInterval(name: string): (value: string) => number {
 
 /** An existing cache: reading statistics must not leave an empty cache file behind a mistyped --db path. */
 async function openStore(opts: { db?: string; redis?: string; prefix?: string }): Promise<CacheStore> {
-  if (!opts.db === !opts.redis) throw new Error('give the cache with either --db FILE or --redis URL');
+  if (!opts.db === !opts.redis) throw new InputError('give the cache with either --db FILE or --redis URL');
   if (opts.db) {
     try {
       return await SqliteCacheStore.open(opts.db, { mustExist: true });
     } catch (error) {
-      throw new Error(`--db ${(error as Error).message}`);
+      throw withContext(error, '--db ');
     }
   }
   return RedisCacheStore.connect(opts.redis!, { prefix: opts.prefix });
@@ -50,7 +51,7 @@ export function registerCache(program: Command): void {
     .option('--json', 'print {"hits","misses","hit_precision","miss_precision","accuracy","queries":[{"query","hit","matched","score"}]}')
     .action(async (opts) => {
       const queries = parseSimulationQueries(await readJsonLines(opts.queries, '--queries'), opts.queries);
-      if (opts.verifier && opts.threshold === undefined) throw new Error('--verifier: give --threshold too; the default threshold is calibrated for the cosine verifier');
+      if (opts.verifier && opts.threshold === undefined) throw new InputError('--verifier: give --threshold too; the default threshold is calibrated for the cosine verifier');
       const encoder = await loadSentenceEncoder(opts.model);
       const verifier = opts.verifier ? await CrossEncoderVerifier.load(opts.verifier) : undefined;
       try {
@@ -81,10 +82,10 @@ export function registerCache(program: Command): void {
         try {
           return parseLabelledPair(value);
         } catch (error) {
-          throw new Error(`${opts.pairs}:${line}: ${(error as Error).message}`);
+          throw new InputError(`${opts.pairs}:${line}: ${(error as Error).message}`);
         }
       });
-      if (pairs.length === 0) throw new Error(`--pairs ${opts.pairs}: no pairs in it`);
+      if (pairs.length === 0) throw new InputError(`--pairs ${opts.pairs}: no pairs in it`);
       const objective: CalibrationObjective = opts.precisionTarget === undefined ? { objective: 'f1' } : { objective: 'precision', target: opts.precisionTarget };
       const encoder = await loadSentenceEncoder(opts.model);
       try {

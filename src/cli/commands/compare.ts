@@ -5,6 +5,7 @@ import type { Ranker } from '../../rank/results.js';
 import { table } from '../../present/table.js';
 import { readDocuments } from '../input.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
+import { InputError } from '../../errors.js';
 
 export function registerCompare(program: Command): void {
   program
@@ -22,8 +23,8 @@ export function registerCompare(program: Command): void {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      if (names.length === 0) throw new Error('--models: expected at least one model');
-      if (opts.query.trim() === '') throw new Error('--query: expected a non-empty query');
+      if (names.length === 0) throw new InputError('--models: expected at least one model');
+      if (opts.query.trim() === '') throw new InputError('--query: expected a non-empty query');
       const documents = (await readDocuments(opts.docs)).map((d) => d.text);
       const rankers: Ranker[] = [];
       for (const name of names) rankers.push(await loadRankerForCommand(name, { dtype: opts.dtype, threads: opts.threads }));

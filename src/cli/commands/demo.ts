@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { buildFunnel } from '../../pipeline/build-funnel.js';
-import { funnelTable } from '../../present/funnel-table.js';
+import { funnelStagesJson, funnelTable } from '../../present/funnel-table.js';
 import { parseStageSpecs } from '../../pipeline/stage-spec.js';
 import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
 import { readCorpus } from '../../retrieve/corpus.js';
@@ -41,14 +41,16 @@ export async function demoCorpus(): Promise<{ query: string; corpus: IndexedDocu
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('The quick start: a two-stage search, offline: LanceDB BM25 retrieval, then the built-in reranker')
+    .description('The quick start: a two-stage search, offline: BM25 retrieval (in memory), then the built-in reranker')
     .option('--model <model>', 'second-stage reranker: "default" (the built-in reranker), a folder or a hub id', DEFAULT_RERANKER)
     .option('--stages <list>', 'the funnel, NAME:K,... (see `rankwise funnel --help`)', 'bm25:20,cross-encoder:5')
     .option('--json', 'print the funnel as JSON')
     .action(async (opts) => {
       const { query, corpus, relevant } = await demoCorpus();
       await ensureBuiltIn(opts.model, { quiet: opts.json });
-      const setup = await buildFunnel({ corpus, stages: parseStageSpecs(opts.stages), reranker: opts.model });
+      // The corpus is 114 documents already in memory, so BM25 runs in process: the quick start needs only the core
+      // install (no LanceDB native package, no index folder), and prints the same ranking however rankwise was installed.
+      const setup = await buildFunnel({ corpus, stages: parseStageSpecs(opts.stages), reranker: opts.model, textIndex: 'memory' });
       try {
         const result = await setup.funnel.run(query, { documents: setup.documents });
         const isRelevant = (c: { metadata?: Record<string, unknown> }) => c.metadata?.tier === 'high';
@@ -62,7 +64,7 @@ export function registerDemo(program: Command): void {
             relevant,
             relevantInFinal: found,
             relevantInFirstStageTop: firstStageFound,
-            stages: result.stages.map((s) => ({ name: s.name, ms: s.ms, kept: s.kept.map((c) => ({ id: c.id, score: c.score })), tiers: s.tiers })),
+            stages: funnelStagesJson(result),
             final: result.final.map((c) => c.id),
           });
           return;

@@ -22,6 +22,7 @@ import { beirJson, formatBeirReport } from '../../present/beir-report.js';
 import { formatPairwiseComparison, formatPairwiseReport, pairwiseJson } from '../../present/pairwise-report.js';
 import { formatRerankReport } from '../../present/rerank-report.js';
 import type { Progress } from '../../util/progress.js';
+import { InputError } from '../../errors.js';
 
 function positiveIntList(name: string): (value: string) => number[] {
   return (value) => {
@@ -40,10 +41,10 @@ async function readRecords<T>(path: string, option: string, what: string, parse:
     try {
       return parse(value);
     } catch (error) {
-      throw new Error(`${path}:${line}: ${(error as Error).message}`);
+      throw new InputError(`${path}:${line}: ${(error as Error).message}`);
     }
   });
-  if (records.length === 0) throw new Error(`${option} ${path}: no ${what} in it`);
+  if (records.length === 0) throw new InputError(`${option} ${path}: no ${what} in it`);
   return records;
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { buildFunnel } from '../../pipeline/build-funnel.js';
-import { funnelTable } from '../../present/funnel-table.js';
+import { funnelStagesJson, funnelTable } from '../../present/funnel-table.js';
+import { stageTiers } from '../../pipeline/tiers.js';
 import { parseStageSpecs } from '../../pipeline/stage-spec.js';
 import { defaultLlmSpec, parseLlmSpec } from '../../rank/llm/provider-spec.js';
 import { DEFAULT_RERANKER } from '../../rank/load-ranker.js';
@@ -10,6 +11,7 @@ import { ellipsis } from '../../present/text.js';
 import { ensureBuiltIn } from '../load-models.js';
 import { FUSION_METHODS } from '../../rank/fusion.js';
 import { fraction, nonNegativeInt, oneOf, positiveInt, printJson } from '../options.js';
+import { InputError } from '../../errors.js';
 
 /** Without --stages: BM25 then the default reranker, then an LLM when one is available here. */
 export function defaultStages(llmAvailable: boolean): string {
@@ -34,11 +36,11 @@ export function registerFunnel(program: Command): void {
     .option('--index <dir>', 'keep the LanceDB index in this folder and reuse it (default: a temporary folder)')
     .option('--json', 'print {"stages":[{"name","kept":[{"id","score"}],"ms",...}],"final":[ids]}')
     .action(async (opts) => {
-      if (opts.query.trim() === '') throw new Error('--query: expected a non-empty query');
+      if (opts.query.trim() === '') throw new InputError('--query: expected a non-empty query');
       const llm = opts.llm ? parseLlmSpec(opts.llm) : defaultLlmSpec();
       const stages = parseStageSpecs(opts.stages ?? defaultStages(llm !== undefined));
       if (stages.some((s) => s.kind === 'llm') && !llm) {
-        throw new Error('--llm: the llm stage needs an LLM: set RANKWISE_LLM_GGUF or OPENROUTER_API_KEY, or pass --llm');
+        throw new InputError('--llm: the llm stage needs an LLM: set RANKWISE_LLM_GGUF or OPENROUTER_API_KEY, or pass --llm');
       }
       const corpus = await readCorpus(opts.corpus);
       if (stages.some((s) => s.kind === 'cross-encoder')) await ensureBuiltIn(opts.model ?? DEFAULT_RERANKER, { quiet: opts.json });
@@ -57,21 +59,14 @@ export function registerFunnel(program: Command): void {
         if (opts.json) {
           // Exactly {stages, final} at the top level; stages may carry more than name, kept and ms.
           printJson({
-            stages: result.stages.map((s) => ({
-              name: s.name,
-              k: s.k,
-              kept: s.kept.map((c) => ({ id: c.id, score: c.score })),
-              ms: s.ms,
-              ...(s.tiers ? { tiers: s.tiers } : {}),
-              ...(s.llm ? { llm: s.llm } : {}),
-            })),
+            stages: funnelStagesJson(result),
             final: result.final.map((c) => c.id),
           });
           return;
         }
         const { headers, rows } = funnelTable(result);
         const lines = [`Query: ${result.query}`, '', table(headers, rows), ''];
-        if (result.stages.every((s) => s.tiers)) {
+        if (stageTiers(result)) {
           lines.push('precision = high / kept (only "high" counts as relevant); high+partial = (high + partial) / kept, the article\'s measure', '');
         }
         lines.push(`Total: ${Math.round(result.totalMs)} ms`, '', 'Final ranking:');

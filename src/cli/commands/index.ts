@@ -12,6 +12,7 @@ import { createProgress } from '../../util/progress.js';
 import { table } from '../../present/table.js';
 import { ellipsis } from '../../present/text.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
+import { InputError, withContext } from '../../errors.js';
 
 const NO_MODEL = 'none';
 /** Documents per write of `index add`: a corpus of any size is streamed and committed this many at a time. */
@@ -33,7 +34,7 @@ function idList(value: string): string[] {
 
 async function existingManifest(dir: string, tableName: string): Promise<LanceIndexManifest> {
   const manifest = await readLanceManifest(dir, tableName);
-  if (!manifest) throw new Error(`--index ${dir}: no rankwise index (table "${tableName}") there; create one with "rankwise index add"`);
+  if (!manifest) throw new InputError(`--index ${dir}: no rankwise index (table "${tableName}") there; create one with "rankwise index add"`);
   return manifest;
 }
 
@@ -43,7 +44,7 @@ async function encoderFor(dir: string, manifest: LanceIndexManifest | undefined,
   const name = model ?? recorded ?? DEFAULT_ENCODER;
   // Real encoders are compared by name and dimension when the index opens; "none" has to be caught here.
   if (recorded !== undefined && (name === NO_MODEL || recorded === NO_MODEL) && name !== recorded) {
-    throw new Error(`--model ${name}: the index at ${dir} was built with ${recorded === NO_MODEL ? 'no model (text search only)' : `model ${recorded}`}; leave out --model to use it`);
+    throw new InputError(`--model ${name}: the index at ${dir} was built with ${recorded === NO_MODEL ? 'no model (text search only)' : `model ${recorded}`}; leave out --model to use it`);
   }
   if (name === NO_MODEL) return undefined;
   // A model folder is recorded by absolute path, so that the index finds it again from any working directory.
@@ -99,7 +100,7 @@ export function registerIndex(program: Command): void {
             added += next.value.length;
           }
         } catch (error) {
-          throw new Error(`${(error as Error).message}${added > 0 ? ` (the first ${added} documents of ${opts.docs} were added before this)` : ''}`);
+          throw withContext(error, '', added > 0 ? ` (the first ${added} documents of ${opts.docs} were added before this)` : '');
         } finally {
           progress.done();
         }
@@ -142,7 +143,7 @@ export function registerIndex(program: Command): void {
     .option('--table <name>', 'table inside the folder', DEFAULT_LANCE_TABLE)
     .option('--json', 'print {"mode","results":[{"rank","id","score","text","metadata"}]}')
     .action(async (opts) => {
-      if (opts.query.trim() === '') throw new Error('--query: expected a non-empty query');
+      if (opts.query.trim() === '') throw new InputError('--query: expected a non-empty query');
       const manifest = await existingManifest(opts.index, opts.table);
       const mode: SearchMode = opts.mode ?? (manifest.encoder ? 'hybrid' : 'text');
       // Text search needs no model: skip loading it.

@@ -14,13 +14,14 @@ import { createProgress } from '../../util/progress.js';
 import { ellipsis } from '../../present/text.js';
 import { readDocuments } from '../input.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
+import { InputError } from '../../errors.js';
 
 /** Documents encoded per model call while indexing; also the progress granularity. */
 const INDEX_BATCH = 32;
 
 function idList(value: string): string[] {
   const ids = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (ids.length === 0) throw new Error(`--ids: expected comma-separated document ids, got "${value}"`);
+  if (ids.length === 0) throw new InputError(`--ids: expected comma-separated document ids, got "${value}"`);
   return ids;
 }
 
@@ -94,7 +95,7 @@ export function registerLateInteraction(program: Command): void {
     .option('--kernel <kernel>', 'MaxSim kernel: auto, js or onnx', oneOf('--kernel', MAXSIM_KERNELS), 'auto')
     .option('--json', 'print {"results":[{"id","score","text"}],"scored"}')
     .action(async (opts) => {
-      if (opts.query.trim() === '') throw new Error('--query: expected a non-empty query');
+      if (opts.query.trim() === '') throw new InputError('--query: expected a non-empty query');
       const index = await TokenIndex.open(opts.index);
       const encoder = await loadLateInteractionEncoder(opts.model ?? index.model ?? DEFAULT_LATE_INTERACTION_ENCODER);
       try {

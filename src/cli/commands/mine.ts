@@ -14,6 +14,7 @@ import { createProgress } from '../../util/progress.js';
 import { formatMiningStats, miningStatsJson } from '../../present/mining-report.js';
 import { loadRankerForCommand } from '../load-models.js';
 import { finiteNumber, fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, printJson } from '../options.js';
+import { InputError } from '../../errors.js';
 
 /**
  * `{"query","positive"}` or `{"query","positive_id"}` (both: the id, and the text it must have) per line, with the
@@ -24,20 +25,20 @@ export async function readMiningPairs(file: string): Promise<{ pairs: MiningPair
   const pairs = rows.map(({ line, value }): MiningPair => {
     const where = `${file}:${line}`;
     const { query, positive, positive_id: id } = value;
-    if (typeof query !== 'string' || query.trim() === '') throw new Error(`${where}: "query": expected a non-empty string, got ${describeValue(query)}`);
+    if (typeof query !== 'string' || query.trim() === '') throw new InputError(`${where}: "query": expected a non-empty string, got ${describeValue(query)}`);
     if (positive !== undefined && (typeof positive !== 'string' || positive.trim() === '')) {
-      throw new Error(`${where}: "positive": expected a non-empty string, got ${describeValue(positive)}`);
+      throw new InputError(`${where}: "positive": expected a non-empty string, got ${describeValue(positive)}`);
     }
     if (id === undefined) {
-      if (positive === undefined) throw new Error(`${where}: expected "positive" (the text) or "positive_id" (a corpus id)`);
+      if (positive === undefined) throw new InputError(`${where}: expected "positive" (the text) or "positive_id" (a corpus id)`);
       return { query, positive: positive as string };
     }
     if ((typeof id !== 'string' || id === '') && !(typeof id === 'number' && Number.isFinite(id))) {
-      throw new Error(`${where}: "positive_id": expected a non-empty string or a number, got ${describeValue(id)}`);
+      throw new InputError(`${where}: "positive_id": expected a non-empty string or a number, got ${describeValue(id)}`);
     }
     return { query, positive: positive === undefined ? { id: String(id) } : { id: String(id), text: positive as string } };
   });
-  if (pairs.length === 0) throw new Error(`--pairs ${file}: no pairs in it`);
+  if (pairs.length === 0) throw new InputError(`--pairs ${file}: no pairs in it`);
   return { pairs, lines: rows.map((r) => r.line) };
 }
 
@@ -47,7 +48,7 @@ function atLine(error: unknown, file: string, lines: readonly number[]): unknown
   if (!match) return error;
   const [, index, field, sub, rest] = match;
   const name = field === 'positive' && sub === 'id' ? 'positive_id' : field;
-  return new Error(`${file}:${lines[Number(index)]}: ${name ? `"${name}": ` : ''}${rest}`);
+  return new InputError(`${file}:${lines[Number(index)]}: ${name ? `"${name}": ` : ''}${rest}`);
 }
 
 export function registerMine(program: Command): void {
@@ -83,7 +84,7 @@ export function registerMine(program: Command): void {
           const model: string = opts.model ?? DEFAULT_ENCODER;
           encoder = await loadSentenceEncoder((await exists(model)) ? resolve(model) : model, { threads: opts.threads });
         } else if (opts.model !== undefined) {
-          throw new Error('--model: only --retriever vector or hybrid uses a sentence encoder');
+          throw new InputError('--model: only --retriever vector or hybrid uses a sentence encoder');
         }
         if (opts.scorer !== undefined) scorer = await loadRankerForCommand(opts.scorer, { dtype: opts.dtype, threads: opts.threads, quiet: opts.json });
         const progress = createProgress({ total: pairs.length, label: 'mining', enabled: !opts.json });

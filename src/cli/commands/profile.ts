@@ -10,6 +10,7 @@ import { createProgress } from '../../util/progress.js';
 import { readDocuments } from '../input.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
 import { DEFAULT_QPS_LEVELS, positiveNumberList } from './simulate-queue.js';
+import { InputError } from '../../errors.js';
 
 export function registerProfile(program: Command): void {
   program
@@ -32,7 +33,7 @@ export function registerProfile(program: Command): void {
     .option('--threads <n>', 'inference threads', positiveInt('--threads'))
     .option('--json', 'print {"model","service_ms","simulation":{"fixed":[...],"poisson":[...]},"real_load":[...]}')
     .action(async (opts) => {
-      if (!Number.isFinite(opts.seed)) throw new Error(`--seed: expected a number, got ${JSON.stringify(opts.seed)}`);
+      if (!Number.isFinite(opts.seed)) throw new InputError(`--seed: expected a number, got ${JSON.stringify(opts.seed)}`);
       const queries = (await readAgreementQueries(opts.queries, '--queries')).map((q) => q.query);
       const documents = (await readDocuments(opts.docs)).map((d) => d.text);
       const ranker = await loadRankerForCommand(opts.model, { dtype: opts.dtype, threads: opts.threads, quiet: opts.json });

@@ -6,6 +6,7 @@ import { formatRanking } from '../../present/ranking.js';
 import { jsonLinesSize } from '../../util/jsonl.js';
 import { DEFAULT_MAX_DOCUMENTS, readDocuments } from '../input.js';
 import { collect, oneOf, positiveInt, printJson, intAtLeast } from '../options.js';
+import { InputError } from '../../errors.js';
 
 export function registerRerank(program: Command): void {
   program
@@ -25,9 +26,9 @@ export function registerRerank(program: Command): void {
     .option('--activation <fn>', 'sigmoid, softmax or none (cross-encoders)', oneOf('--activation', ['sigmoid', 'softmax', 'none'] as const))
     .option('--json', 'print {"results":[{"index","score","document"}]}')
     .action(async (opts) => {
-      if (opts.query.trim() === '') throw new Error('--query: expected a non-empty query');
-      if (!opts.docs && !opts.doc) throw new Error('give documents with --docs FILE or --doc TEXT');
-      if (opts.docs && opts.doc) throw new Error('give documents with either --docs or --doc, not both');
+      if (opts.query.trim() === '') throw new InputError('--query: expected a non-empty query');
+      if (!opts.docs && !opts.doc) throw new InputError('give documents with --docs FILE or --doc TEXT');
+      if (opts.docs && opts.doc) throw new InputError('give documents with either --docs or --doc, not both');
       const documents = opts.docs ? await readDocumentTexts(opts.docs, opts.maxDocs, !opts.json) : (opts.doc as string[]);
       const ranker = await loadRankerForCommand(opts.model, { dtype: opts.dtype, threads: opts.threads, maxLength: opts.maxLength, quiet: opts.json });
       const progress = createProgress({ total: documents.length, label: 'scoring', enabled: !opts.json });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createServer } from '../../serve/server.js';
 import { nonNegativeInt, nonNegativeNumber, oneOf, positiveInt } from '../options.js';
+import { InputError } from '../../errors.js';
 
 export function registerServe(program: Command): void {
   program
@@ -24,10 +25,10 @@ export function registerServe(program: Command): void {
     .option('--dtype <dtype>', 'fp32 or int8', oneOf('--dtype', ['fp32', 'int8'] as const), 'fp32')
     .option('--threads <n>', 'inference threads', positiveInt('--threads'))
     .action(async (opts) => {
-      if (opts.port > 65535) throw new Error(`--port expects a port from 0 to 65535, got ${opts.port}`);
+      if (opts.port > 65535) throw new InputError(`--port expects a port from 0 to 65535, got ${opts.port}`);
       // A key on the command line shows in `ps`; the environment variable avoids that.
       const apiKey: string | undefined = opts.apiKey ?? (process.env.RANKWISE_API_KEY || undefined);
-      if (apiKey !== undefined && apiKey.length === 0) throw new Error('--api-key: expected a non-empty key');
+      if (apiKey !== undefined && apiKey.length === 0) throw new InputError('--api-key: expected a non-empty key');
       const server = await createServer({
         model: opts.model,
         embedModel: opts.embedModel,

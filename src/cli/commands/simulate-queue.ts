@@ -8,6 +8,7 @@ import {
 } from '../../eval/queue-simulation.js';
 import { formatQueueLevels, levelJson } from '../../present/queue-report.js';
 import { oneOf, positiveInt, printJson } from '../options.js';
+import { InputError } from '../../errors.js';
 
 /** The article's load levels. */
 export const DEFAULT_QPS_LEVELS = [5, 10, 20, 30, 40];
@@ -40,8 +41,8 @@ export function registerSimulateQueue(program: Command): void {
     .option('--name <name>', 'what to call the system in the table', 'service')
     .option('--json', 'print {"levels":[{"qps","utilization","p50","p95","p99","p999","max","mean_wait_ms"}]} (ms)')
     .action(async (opts) => {
-      if (!opts.serviceMs === !opts.serviceMsList) throw new Error('give service times with either --service-ms FILE or --service-ms-list "20.4,30.8,..."');
-      if (!Number.isFinite(opts.seed)) throw new Error(`--seed: expected a number, got ${JSON.stringify(opts.seed)}`);
+      if (!opts.serviceMs === !opts.serviceMsList) throw new InputError('give service times with either --service-ms FILE or --service-ms-list "20.4,30.8,..."');
+      if (!Number.isFinite(opts.seed)) throw new InputError(`--seed: expected a number, got ${JSON.stringify(opts.seed)}`);
       const samples: number[] = opts.serviceMs
         ? parseServiceTimes(await readText(opts.serviceMs, '--service-ms'), opts.serviceMs)
         : opts.serviceMsList;

@@ -5,6 +5,7 @@ import { PairTokenizer } from '../../models/tokenizer/index.js';
 import { readJsonLines } from '../input.js';
 import { positiveInt, printJson } from '../options.js';
 import { encodingJson, formatEncoding } from '../../present/encoding.js';
+import { InputError } from '../../errors.js';
 
 export function registerTokenize(program: Command): void {
   program
@@ -21,15 +22,15 @@ export function registerTokenize(program: Command): void {
       const maxLength: number = opts.maxLength ?? tokenizer.modelMaxLength;
       let pairs: Array<{ query: string; doc: string }>;
       if (opts.pairs) {
-        if (opts.query !== undefined || opts.doc !== undefined) throw new Error('give either --pairs or --query/--doc, not both');
+        if (opts.query !== undefined || opts.doc !== undefined) throw new InputError('give either --pairs or --query/--doc, not both');
         pairs = (await readJsonLines(opts.pairs, '--pairs')).map(({ line, value }) => {
-          if (typeof value.query !== 'string') throw new Error(`${opts.pairs}:${line}: field "query" must be a string`);
-          if (typeof value.doc !== 'string') throw new Error(`${opts.pairs}:${line}: field "doc" must be a string`);
+          if (typeof value.query !== 'string') throw new InputError(`${opts.pairs}:${line}: field "query" must be a string`);
+          if (typeof value.doc !== 'string') throw new InputError(`${opts.pairs}:${line}: field "doc" must be a string`);
           return { query: value.query, doc: value.doc };
         });
       } else {
-        if (typeof opts.query !== 'string') throw new Error('--query is required (or --pairs FILE)');
-        if (typeof opts.doc !== 'string') throw new Error('--doc is required (or --pairs FILE)');
+        if (typeof opts.query !== 'string') throw new InputError('--query is required (or --pairs FILE)');
+        if (typeof opts.doc !== 'string') throw new InputError('--doc is required (or --pairs FILE)');
         pairs = [{ query: opts.query, doc: opts.doc }];
       }
       for (const { query, doc } of pairs) {

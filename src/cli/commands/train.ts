@@ -10,6 +10,7 @@ import { createProgress } from '../../util/progress.js';
 import { loadRankerForCommand } from '../load-models.js';
 import { readJsonLines, type JsonLine } from '../../util/jsonl.js';
 import { intAtLeast, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber, printJson } from '../options.js';
+import { InputError } from '../../errors.js';
 
 /** The losses that learn a teacher's scores, which `--teacher` can fill in. */
 const TEACHER_LOSSES = describeLosses().filter((l) => l.learnsFrom === 'teacher scores').map((l) => l.name);
@@ -74,7 +75,7 @@ export function registerTrain(program: Command): void {
     const loss = createLoss(opts.loss, '--loss');
     let lines = await readJsonLines(opts.train, '--train');
     if (opts.teacher) {
-      if (loss.learnsFrom !== 'teacher scores') throw new Error(`--teacher: only the ${TEACHER_LOSSES.join(', ')} loss learns from a teacher`);
+      if (loss.learnsFrom !== 'teacher scores') throw new InputError(`--teacher: only the ${TEACHER_LOSSES.join(', ')} loss learns from a teacher`);
       lines = await withTeacherScores(lines, opts.train, opts.teacher, opts.json, (logit) => logit);
     }
     await runTraining(opts, opts.base, 'cross-encoder', loss, lines);
@@ -104,8 +105,8 @@ type Lines = JsonLine[];
 /** Fills each line's "score" with the teacher's judgement of its (query, document) pair. */
 async function withTeacherScores(lines: Lines, file: string, teacherModel: string, json: boolean | undefined, map: (logit: number) => number): Promise<Lines> {
   const pairs = lines.map(({ line, value }) => {
-    if (typeof value.query !== 'string') throw new Error(`${file}:${line}: field "query" must be a string`);
-    if (typeof value.document !== 'string') throw new Error(`${file}:${line}: field "document" must be a string`);
+    if (typeof value.query !== 'string') throw new InputError(`${file}:${line}: field "query" must be a string`);
+    if (typeof value.document !== 'string') throw new InputError(`${file}:${line}: field "document" must be a string`);
     return [value.query, value.document] as const;
   });
   const teacher = await loadRankerForCommand(teacherModel, { quiet: json });

@@ -14,6 +14,7 @@ import { numLabels } from '../config.js';
 import { DataType } from '../onnx/proto.js';
 import { BATCH_AXIS, checkDtype, GraphBuilder, MS_DOMAIN, SEQUENCE_AXIS, type OnnxDtype } from '../onnx/graph-builder.js';
 import { getTensor, type Float32Tensor, type TensorMap } from '../tensors.js';
+import { ModelInvalidError } from '../../errors.js';
 
 export type { OnnxDtype };
 
@@ -37,16 +38,22 @@ export interface BertGraphTuning {
   residualNorm?: 'skip' | 'standard';
 }
 
+/** The fastest measured graph shapes (bench/onnx-graph-speed.ts); other families with BERT's encoder use them too. */
+export const DEFAULT_TUNING: Required<BertGraphTuning> = { fp32Attention: 'attention', int8Attention: 'qattention', residualNorm: 'standard' };
+
 type WeightLookup = (name: string, shape: number[]) => Float32Tensor;
 
-/** Looks a parameter up under either spelling: `bert.`-prefixed (ForSequenceClassification) or bare (BertModel). */
-function weightGetter(weights: TensorMap): WeightLookup {
+/**
+ * Looks a parameter up under either spelling: `bert.`-prefixed (ForSequenceClassification) or bare (BertModel);
+ * other families whose encoder is BERT's pass their own prefix (`roberta`).
+ */
+export function weightGetter(weights: TensorMap, prefix = 'bert'): WeightLookup {
   return (name, shape) => {
-    const shown = weights.has(`bert.${name}`) ? `bert.${name}` : name;
-    if (!weights.has(shown)) throw new Error(`weights: missing tensor "${name}" (also looked for "bert.${name}")`);
+    const shown = weights.has(`${prefix}.${name}`) ? `${prefix}.${name}` : name;
+    if (!weights.has(shown)) throw new ModelInvalidError(`weights: missing tensor "${name}" (also looked for "${prefix}.${name}")`);
     const t = getTensor(weights, shown, shape);
     if (t.data.length !== shape.reduce((a, b) => a * b, 1)) {
-      throw new Error(`weights: tensor "${shown}" holds ${t.data.length} values, shape [${shape}] needs more`);
+      throw new ModelInvalidError(`weights: tensor "${shown}" holds ${t.data.length} values, shape [${shape}] needs more`);
     }
     return t;
   };
@@ -66,19 +73,19 @@ function checkConfig(config: BertConfig): void {
   for (const k of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size',
     'max_position_embeddings', 'type_vocab_size'] as const) {
     const v = config[k];
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`config: "${k}" must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v <= 0) throw new ModelInvalidError(`config: "${k}" must be a positive integer, got ${v}`);
   }
   if (config.hidden_size % config.num_attention_heads !== 0) {
-    throw new Error(`config: hidden_size ${config.hidden_size} is not divisible by num_attention_heads ${config.num_attention_heads}`);
+    throw new ModelInvalidError(`config: hidden_size ${config.hidden_size} is not divisible by num_attention_heads ${config.num_attention_heads}`);
   }
   const act = config.hidden_act ?? 'gelu';
   if (!['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'].includes(act)) {
-    throw new Error(`config: hidden_act "${act}" is not supported (gelu, gelu_new, relu)`);
+    throw new ModelInvalidError(`config: hidden_act "${act}" is not supported (gelu, gelu_new, relu)`);
   }
 }
 
 /** What every part of the graph needs: the builder, the weights and the resolved config and tuning. */
-interface BertGraph {
+export interface BertGraph {
   b: GraphBuilder;
   w: WeightLookup;
   config: BertConfig;
@@ -151,7 +158,7 @@ function biasActivation(b: GraphBuilder, act: string, x: string, bias: string, o
 }
 
 /** One post-norm transformer layer; returns `out`. */
-function encoderLayer(graph: BertGraph, x: string, l: number, out: string): string {
+export function encoderLayer(graph: BertGraph, x: string, l: number, out: string): string {
   const { b, w, config } = graph;
   const H = config.hidden_size;
   const I = config.intermediate_size;
@@ -196,7 +203,7 @@ export function buildBertOnnx(
   checkConfig(config);
   checkDtype(options.dtype);
   if (options.head !== 'none' && options.head !== 'sequence-classification') {
-    throw new Error(`onnx: unknown head "${options.head as string}"`);
+    throw new ModelInvalidError(`onnx: unknown head "${options.head as string}"`);
   }
   const graph: BertGraph = {
     b: new GraphBuilder(options.dtype),
@@ -204,9 +211,9 @@ export function buildBertOnnx(
     config,
     eps: config.layer_norm_eps ?? 1e-12,
     tuning: {
-      fp32Attention: tuning.fp32Attention ?? 'attention',
-      int8Attention: tuning.int8Attention ?? 'qattention',
-      residualNorm: tuning.residualNorm ?? 'standard',
+      fp32Attention: tuning.fp32Attention ?? DEFAULT_TUNING.fp32Attention,
+      int8Attention: tuning.int8Attention ?? DEFAULT_TUNING.int8Attention,
+      residualNorm: tuning.residualNorm ?? DEFAULT_TUNING.residualNorm,
     },
   };
   const { b } = graph;

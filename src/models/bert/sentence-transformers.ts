@@ -2,6 +2,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exists } from '../../util/fs.js';
+import { InputError } from '../../errors.js';
 
 export type Pooling = 'mean' | 'cls';
 
@@ -12,7 +13,7 @@ export async function recordedPooling(dir: string): Promise<Pooling> {
   const config = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
   if (config.pooling_mode_cls_token === true) return 'cls';
   if (config.pooling_mode_mean_tokens === true) return 'mean';
-  throw new Error(`${path}: only mean and CLS pooling are supported`);
+  throw new InputError(`${path}: only mean and CLS pooling are supported`);
 }
 
 /** modules.json and 1_Pooling/config.json, so that sentence-transformers reads the folder as the same model. */

@@ -1,6 +1,7 @@
 /** What libtorch trains for a BERT config (mirrors native/src/bert.cpp): parameter shapes in torch layout and the model spec. */
 import { numLabels, type BertConfig, type ModelHead } from '../config.js';
 import type { TorchLayout } from '../family.js';
+import { InputError, ModelInvalidError } from '../../errors.js';
 
 function parameterShapes(config: BertConfig, head: ModelHead): Map<string, number[]> {
   const H = config.hidden_size;
@@ -44,33 +45,33 @@ function checkConfig(config: BertConfig): void {
   for (const k of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size',
     'max_position_embeddings', 'type_vocab_size'] as const) {
     const v = config[k];
-    if (!Number.isInteger(v) || v < (k === 'num_hidden_layers' ? 0 : 1)) throw new Error(`config: "${k}" must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < (k === 'num_hidden_layers' ? 0 : 1)) throw new ModelInvalidError(`config: "${k}" must be a positive integer, got ${v}`);
   }
   if (config.hidden_size % config.num_attention_heads !== 0) {
-    throw new Error(`config: hidden_size ${config.hidden_size} is not divisible by num_attention_heads ${config.num_attention_heads}`);
+    throw new ModelInvalidError(`config: hidden_size ${config.hidden_size} is not divisible by num_attention_heads ${config.num_attention_heads}`);
   }
   const act = config.hidden_act ?? 'gelu';
   if (!['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'].includes(act)) {
-    throw new Error(`config: hidden_act "${act}" is not supported (gelu, gelu_new, relu)`);
+    throw new ModelInvalidError(`config: hidden_act "${act}" is not supported (gelu, gelu_new, relu)`);
   }
 }
 
 function probability(config: BertConfig, key: string, fallback: number): number {
   const v = config[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new Error(`config: "${key}" must be a probability in [0, 1), got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ModelInvalidError(`config: "${key}" must be a probability in [0, 1), got ${JSON.stringify(v)}`);
   return v;
 }
 
 export function bertTorchLayout(config: BertConfig, head: ModelHead, requestedPooling: 'mean' | 'cls' | undefined): TorchLayout {
   checkConfig(config);
   const pooling = requestedPooling ?? 'mean';
-  if (pooling !== 'mean' && pooling !== 'cls') throw new Error(`pooling: expected "mean" or "cls", got ${JSON.stringify(pooling)}`);
+  if (pooling !== 'mean' && pooling !== 'cls') throw new InputError(`pooling: expected "mean" or "cls", got ${JSON.stringify(pooling)}`);
   const labels = head === 'sequence-classification' ? numLabels(config) : 1;
   // Absent means HF BertConfig's default 0; an explicit null means no padding row.
   const rawPad = (config as { pad_token_id?: number | null }).pad_token_id;
   const padTokenId = rawPad === undefined ? 0 : rawPad === null ? -1 : rawPad;
-  if (!Number.isInteger(padTokenId) || padTokenId >= config.vocab_size) throw new Error(`config: pad_token_id ${padTokenId} is not a token id`);
+  if (!Number.isInteger(padTokenId) || padTokenId >= config.vocab_size) throw new ModelInvalidError(`config: pad_token_id ${padTokenId} is not a token id`);
   const parameters = [...parameterShapes(config, head)].map(([name, shape]) => ({
     name,
     shape,

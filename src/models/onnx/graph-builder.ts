@@ -10,6 +10,7 @@ import { transpose2d } from '../tensors.js';
 import { DataType, makeNode, makeTensor, makeValueInfo, serializeModel } from './proto.js';
 import type { AttrValue } from './proto.js';
 import { quantizeLinearWeight } from './quantize.js';
+import { ModelInvalidError } from '../../errors.js';
 
 export type OnnxDtype = 'fp32' | 'int8';
 
@@ -29,7 +30,7 @@ export interface GraphOutputs {
 }
 
 export function checkDtype(dtype: string): asserts dtype is OnnxDtype {
-  if (dtype !== 'fp32' && dtype !== 'int8') throw new Error(`onnx: unknown dtype "${dtype}"`);
+  if (dtype !== 'fp32' && dtype !== 'int8') throw new ModelInvalidError(`onnx: unknown dtype "${dtype}"`);
 }
 
 export class GraphBuilder {

@@ -1,11 +1,25 @@
+// onnx-proto's declarations use protobufjs 6's global `Long` without referencing it; this keeps the published .d.ts
+// checkable without skipLibCheck (@types/long comes with protobufjs 6).
+/// <reference types="long" preserve="true" />
 /**
  * Thin helpers over the onnx-proto (protobufjs) classes, so graph builders read as a list of nodes instead of
  * protobuf object literals.
  */
-import onnxProto from 'onnx-proto';
+import { createRequire } from 'node:module';
+import type onnxProto from 'onnx-proto';
+import { ModelInvalidError } from '../../errors.js';
 
-// onnx-proto is CommonJS with `module.exports = root`, so Node's ESM loader exposes it only as the default export.
-export const onnx = onnxProto.onnx;
+type Onnx = typeof onnxProto.onnx;
+let loaded: Onnx | undefined;
+
+/**
+ * onnx-proto, loaded on the first graph written: its generated protobufjs module takes 75-110 ms to load, most of
+ * `import 'rankwise'`, and a process that only ranks with folders already written never needs it.
+ */
+function onnx(): Onnx {
+  loaded ??= (createRequire(import.meta.url)('onnx-proto') as typeof onnxProto).onnx;
+  return loaded;
+}
 
 export const DataType = {
   FLOAT: 1,
@@ -36,23 +50,23 @@ export function makeTensor(
   name: string,
   dims: readonly number[],
   data: Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array,
-): InstanceType<typeof onnx.TensorProto> {
+): InstanceType<Onnx['TensorProto']> {
   const expected = dims.reduce((a, b) => a * b, 1);
   if (data.length !== expected) {
-    throw new Error(`onnx: initializer "${name}" has ${data.length} values, dims [${dims}] need ${expected}`);
+    throw new ModelInvalidError(`onnx: initializer "${name}" has ${data.length} values, dims [${dims}] need ${expected}`);
   }
-  return onnx.TensorProto.create({ name, dims: [...dims], dataType: dataTypeOf(data), rawData: bytesOf(data) });
+  return onnx().TensorProto.create({ name, dims: [...dims], dataType: dataTypeOf(data), rawData: bytesOf(data) });
 }
 
-function makeAttribute(name: string, value: AttrValue): InstanceType<typeof onnx.AttributeProto> {
-  const T = onnx.AttributeProto.AttributeType;
-  if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(value) });
-  if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: value });
+function makeAttribute(name: string, value: AttrValue): InstanceType<Onnx['AttributeProto']> {
+  const T = onnx().AttributeProto.AttributeType;
+  if (typeof value === 'string') return onnx().AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(value) });
+  if (Array.isArray(value)) return onnx().AttributeProto.create({ name, type: T.INTS, ints: value });
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw new Error(`onnx: attribute "${name}" = ${value} is not an integer; use { float }`);
-    return onnx.AttributeProto.create({ name, type: T.INT, i: value });
+    if (!Number.isInteger(value)) throw new ModelInvalidError(`onnx: attribute "${name}" = ${value} is not an integer; use { float }`);
+    return onnx().AttributeProto.create({ name, type: T.INT, i: value });
   }
-  return onnx.AttributeProto.create({ name, type: T.FLOAT, f: value.float });
+  return onnx().AttributeProto.create({ name, type: T.FLOAT, f: value.float });
 }
 
 export function makeNode(
@@ -62,8 +76,8 @@ export function makeNode(
   attrs: Record<string, AttrValue> = {},
   domain = '',
   name?: string,
-): InstanceType<typeof onnx.NodeProto> {
-  return onnx.NodeProto.create({
+): InstanceType<Onnx['NodeProto']> {
+  return onnx().NodeProto.create({
     opType,
     input: [...inputs],
     output: [...outputs],
@@ -78,8 +92,8 @@ export function makeValueInfo(
   name: string,
   elemType: DataTypeCode,
   dims: readonly (number | string)[],
-): InstanceType<typeof onnx.ValueInfoProto> {
-  return onnx.ValueInfoProto.create({
+): InstanceType<Onnx['ValueInfoProto']> {
+  return onnx().ValueInfoProto.create({
     name,
     type: {
       tensorType: {
@@ -91,10 +105,10 @@ export function makeValueInfo(
 }
 
 export interface ModelParts {
-  nodes: InstanceType<typeof onnx.NodeProto>[];
-  initializers: InstanceType<typeof onnx.TensorProto>[];
-  inputs: InstanceType<typeof onnx.ValueInfoProto>[];
-  outputs: InstanceType<typeof onnx.ValueInfoProto>[];
+  nodes: InstanceType<Onnx['NodeProto']>[];
+  initializers: InstanceType<Onnx['TensorProto']>[];
+  inputs: InstanceType<Onnx['ValueInfoProto']>[];
+  outputs: InstanceType<Onnx['ValueInfoProto']>[];
   graphName: string;
   /** Operator sets by domain; '' is the standard ONNX domain. */
   opsets: Record<string, number>;
@@ -103,7 +117,7 @@ export interface ModelParts {
 }
 
 export function serializeModel(parts: ModelParts): Uint8Array {
-  const model = onnx.ModelProto.create({
+  const model = onnx().ModelProto.create({
     // IR 8 is what opset 17 requires and the newest version this onnx-proto release knows.
     irVersion: 8,
     producerName: parts.producerName ?? 'rankwise',
@@ -117,5 +131,5 @@ export function serializeModel(parts: ModelParts): Uint8Array {
       output: parts.outputs,
     },
   });
-  return onnx.ModelProto.encode(model).finish();
+  return onnx().ModelProto.encode(model).finish();
 }

@@ -2,6 +2,7 @@
  * Per-output-channel symmetric int8 weight quantisation, the layout that onnxruntime's DynamicQuantizeMatMul and
  * MatMulInteger expect for B: an [in, out] int8 matrix with one scale per column and zero points of 0.
  */
+import { InputError } from '../../errors.js';
 export interface QuantizedMatrix {
   /** [in, out], row-major. */
   data: Int8Array;
@@ -26,7 +27,7 @@ export const WEIGHT_QMAX = 63;
  * [-WEIGHT_QMAX, WEIGHT_QMAX], so that negating a column never overflows.
  */
 export function quantizeLinearWeight(weight: Float32Array, out: number, inp: number): QuantizedMatrix {
-  if (weight.length !== out * inp) throw new Error(`quantize: weight has ${weight.length} values, expected ${out}x${inp}`);
+  if (weight.length !== out * inp) throw new InputError(`quantize: weight has ${weight.length} values, expected ${out}x${inp}`);
   const data = new Int8Array(inp * out);
   const scales = new Float32Array(out);
   for (let o = 0; o < out; o++) {

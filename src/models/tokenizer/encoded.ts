@@ -1,4 +1,5 @@
 /** The encoded sequences every tokenizer produces and every model consumes, and their padding into a batch. */
+import { InputError } from '../../errors.js';
 
 /** One sequence ready for a BERT-style model: ids, segment (token type) ids, and a mask of ones. */
 export interface Encoded {
@@ -57,7 +58,7 @@ export function padEncoded(batch: readonly Encoded[], padId: number): PaddedBatc
     const e = batch[row];
     const n = e.inputIds.length;
     if (e.tokenTypeIds.length !== n || e.attentionMask.length !== n) {
-      throw new Error(`pad: sequence ${row} has ${n} ids but ${e.tokenTypeIds.length} token types and ${e.attentionMask.length} mask entries`);
+      throw new InputError(`pad: sequence ${row} has ${n} ids but ${e.tokenTypeIds.length} token types and ${e.attentionMask.length} mask entries`);
     }
     const base = row * sequenceLength;
     for (let i = 0; i < n; i++) {
@@ -77,5 +78,5 @@ export function encodedFromIds(inputIds: number[], tokenType = 0): Encoded {
 }
 
 export function checkTokenizerText(text: unknown): asserts text is string {
-  if (typeof text !== 'string') throw new Error(`tokenIds: expected a string, got ${typeof text}`);
+  if (typeof text !== 'string') throw new InputError(`tokenIds: expected a string, got ${typeof text}`);
 }

@@ -8,6 +8,7 @@ import { Tokenizer as JsTokenizer } from '@huggingface/tokenizers';
 import type { AddedToken } from './added-tokens.js';
 import { BERT_LAYOUT, type PairLayout } from './truncation.js';
 import { BertPipeline } from './wordpiece.js';
+import { ModelInvalidError } from '../../errors.js';
 
 export type Json = Record<string, unknown>;
 /** Throws an error that names the file being read. */
@@ -194,14 +195,14 @@ export async function readTokenizerJson(path: string, required: boolean): Promis
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       if (!required) return undefined;
-      throw new Error(`tokenizer: ${path} is missing`);
+      throw new ModelInvalidError(`tokenizer: ${path} is missing`);
     }
-    throw new Error(`tokenizer: cannot read ${path} (${(error as Error).message})`);
+    throw new ModelInvalidError(`tokenizer: cannot read ${path} (${(error as Error).message})`);
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new Error(`tokenizer: ${path} is not valid JSON (${(error as Error).message})`);
+    throw new ModelInvalidError(`tokenizer: ${path} is not valid JSON (${(error as Error).message})`);
   }
 }
 
@@ -211,7 +212,7 @@ export async function readTokenizerFolder(dir: string): Promise<{ json: Json; co
   const json = await readTokenizerJson(tokenizerPath, true);
   const configPath = join(dir, 'tokenizer_config.json');
   const config = (await readTokenizerJson(configPath, false)) ?? {};
-  if (!isObject(config)) throw new Error(`tokenizer: ${configPath} must hold a JSON object`);
-  if (!isObject(json)) throw new Error(`tokenizer: ${tokenizerPath} must hold a JSON object`);
+  if (!isObject(config)) throw new ModelInvalidError(`tokenizer: ${configPath} must hold a JSON object`);
+  if (!isObject(json)) throw new ModelInvalidError(`tokenizer: ${tokenizerPath} must hold a JSON object`);
   return { json, config, source: tokenizerPath };
 }

@@ -18,6 +18,7 @@ import {
 } from './loader.js';
 import { checkMaxLength, pairFromIds, pairWindowsFromIds, type PairLayout } from './truncation.js';
 import type { BertPipeline } from './wordpiece.js';
+import { ModelInvalidError } from '../../errors.js';
 
 /** Sequences of `[CLS] q [SEP] d [SEP]` for rerankers, built exactly as Hugging Face's Rust tokenizer builds them. */
 export class PairTokenizer implements SequenceTokenizer {
@@ -40,7 +41,7 @@ export class PairTokenizer implements SequenceTokenizer {
 
   private constructor(json: Json, config: Json, source: string) {
     const fail = (message: string): never => {
-      throw new Error(`tokenizer: ${source}: ${message}`);
+      throw new ModelInvalidError(`tokenizer: ${source}: ${message}`);
     };
     const vocabulary = readVocabulary(json, fail);
     const { model, tokenToId, idToToken, added } = vocabulary;
@@ -84,8 +85,8 @@ export class PairTokenizer implements SequenceTokenizer {
 
   /** From already-parsed `tokenizer.json` (and optional `tokenizer_config.json`) contents. */
   static fromJson(tokenizerJson: object, tokenizerConfig: object = {}): PairTokenizer {
-    if (!isObject(tokenizerJson)) throw new Error('tokenizer: tokenizer.json must be a JSON object');
-    if (!isObject(tokenizerConfig)) throw new Error('tokenizer: tokenizer_config.json must be a JSON object');
+    if (!isObject(tokenizerJson)) throw new ModelInvalidError('tokenizer: tokenizer.json must be a JSON object');
+    if (!isObject(tokenizerConfig)) throw new ModelInvalidError('tokenizer: tokenizer_config.json must be a JSON object');
     return new PairTokenizer(tokenizerJson, tokenizerConfig, 'tokenizer.json');
   }
 

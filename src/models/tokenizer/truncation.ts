@@ -3,6 +3,7 @@
  * policy for every model family (BERT's WordPiece and USE Lite's pieces both build their pairs here).
  */
 import type { Encoded } from './encoded.js';
+import { InputError } from '../../errors.js';
 
 /**
  * How a pair is laid out: `[CLS] A [SEP] B [SEP]` with a token type per part. Read from the tokenizer's
@@ -22,7 +23,7 @@ export const BERT_LAYOUT: Omit<PairLayout, 'clsId' | 'sepId'> = { clsType: 0, qu
 
 export function checkMaxLength(maxLength: number): void {
   if (!Number.isInteger(maxLength) || maxLength < 4) {
-    throw new Error(`maxLength must be an integer >= 4 (room for [CLS], [SEP], [SEP] and one token), got ${maxLength}`);
+    throw new InputError(`maxLength must be an integer >= 4 (room for [CLS], [SEP], [SEP] and one token), got ${maxLength}`);
   }
 }
 
@@ -106,13 +107,13 @@ export function pairWindowsFromIds(
   overlap: number,
   layout: Pick<PairLayout, 'clsId' | 'sepId'> & Partial<PairLayout>,
 ): Encoded[] {
-  if (!Number.isInteger(overlap) || overlap < 0) throw new Error(`overlap must be an integer >= 0, got ${overlap}`);
+  if (!Number.isInteger(overlap) || overlap < 0) throw new InputError(`overlap must be an integer >= 0, got ${overlap}`);
   const { queryKeep, docKeep } = pairBudget(queryIds.length, docIds.length, maxLength);
   const full = fullLayout(layout);
   if (docKeep === docIds.length) return [buildPair(queryIds, queryKeep, docIds, 0, docKeep, full)];
   const docBudget = maxLength - 3 - queryKeep;
   if (overlap >= docBudget) {
-    throw new Error(
+    throw new InputError(
       `overlap (${overlap}) must be smaller than the document tokens per window (${docBudget} at maxLength ${maxLength} ` +
         `with a ${queryKeep}-token query); any overlap below ${Math.ceil((maxLength - 3) / 2)} is safe at this maxLength`,
     );

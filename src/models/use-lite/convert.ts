@@ -15,6 +15,7 @@ import { writeModelFolder } from '../model-writer.js';
 import { USE_LITE_CONFIG, type UseLiteConfig } from './graph.js';
 import { readTfjsWeights, useLitePackageDir, useLiteTensorMap } from './tfjs-weights.js';
 import { UseLiteTokenizer, type UseLiteVocabulary } from './tokenizer.js';
+import { InputError, ModelInvalidError } from '../../errors.js';
 
 export interface ConvertUseLiteOptions {
   /** Replace an existing folder at outDir (default false: refuse). */
@@ -26,7 +27,7 @@ export interface ConvertUseLiteOptions {
 export async function convertUseLite(outDir: string, options: ConvertUseLiteOptions = {}): Promise<void> {
   const target = resolve(outDir);
   if (!options.overwrite && (await exists(target))) {
-    throw new Error(`use-lite: ${target} already exists (pass overwrite to replace it)`);
+    throw new InputError(`use-lite: ${target} already exists (pass overwrite to replace it)`);
   }
   const source = options.sourceDir ?? useLitePackageDir();
   const [raw, vocabulary] = await Promise.all([
@@ -36,7 +37,7 @@ export async function convertUseLite(outDir: string, options: ConvertUseLiteOpti
   const weights = useLiteTensorMap(raw);
   const tokenizer = UseLiteTokenizer.fromVocabulary(vocabulary, { maxTokens: USE_LITE_CONFIG.max_position_embeddings });
   if (tokenizer.vocabSize > USE_LITE_CONFIG.vocab_size) {
-    throw new Error(`use-lite: vocab.json has ${tokenizer.vocabSize} pieces, the embedding table ${USE_LITE_CONFIG.vocab_size} rows`);
+    throw new ModelInvalidError(`use-lite: vocab.json has ${tokenizer.vocabSize} pieces, the embedding table ${USE_LITE_CONFIG.vocab_size} rows`);
   }
 
   await writeModelFolder(target, {

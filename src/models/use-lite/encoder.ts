@@ -11,6 +11,7 @@ import { createSession, int64Tensor, type ort } from '../session.js';
 import { l2normalize } from '../vectors.js';
 import type { UseLiteConfig, UseLiteDtype } from './graph.js';
 import { UseLiteTokenizer } from './tokenizer.js';
+import { InputError, ModelInvalidError } from '../../errors.js';
 
 export interface UseLiteOnnxLoadOptions {
   /** `fp32` (onnx/model.onnx, the default) or `int8` (onnx/model_quantized.onnx). */
@@ -47,9 +48,9 @@ export class UseLiteOnnxEncoder implements SentenceEncoder {
 
   static async load(dir: string, options: UseLiteOnnxLoadOptions = {}): Promise<UseLiteOnnxEncoder> {
     const dtype = options.dtype ?? 'fp32';
-    if (dtype !== 'fp32' && dtype !== 'int8') throw new Error(`use-lite: dtype must be "fp32" or "int8", got ${JSON.stringify(dtype)}`);
+    if (dtype !== 'fp32' && dtype !== 'int8') throw new ModelInvalidError(`use-lite: dtype must be "fp32" or "int8", got ${JSON.stringify(dtype)}`);
     const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as UseLiteConfig;
-    if (config.model_type !== 'use-lite') throw new Error(`${join(dir, 'config.json')}: model_type is "${config.model_type}", expected "use-lite"`);
+    if (config.model_type !== 'use-lite') throw new ModelInvalidError(`${join(dir, 'config.json')}: model_type is "${config.model_type}", expected "use-lite"`);
     const tokenizer = await UseLiteTokenizer.load(join(dir, 'tokenizer.json'));
     const session = await createSession(join(dir, 'onnx', dtype === 'int8' ? 'model_quantized.onnx' : 'model.onnx'), { threads: options.threads });
     const name = options.name ?? dir;
@@ -99,9 +100,9 @@ export class UseLiteOnnxEncoder implements SentenceEncoder {
     consume: (result: ort.InferenceSession.OnnxValueMapType, ids: number[][], T: number, indices: number[]) => Promise<void>,
     fetches: string[],
   ): Promise<void> {
-    if (this.released) throw new Error('use-lite: encoder used after dispose()');
+    if (this.released) throw new InputError('use-lite: encoder used after dispose()');
     const size = batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(size) || size < 1) throw new Error(`use-lite: batchSize must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1) throw new InputError(`use-lite: batchSize must be a positive integer, got ${size}`);
     const ids = texts.map((text, i) => {
       if (typeof text !== 'string') throw new TypeError(`use-lite: texts[${i}] is not a string`);
       return this.tokenize(text);

@@ -8,6 +8,7 @@ import { UseLiteOnnxEncoder } from './encoder.js';
 import { buildUseLiteOnnx, type UseLiteConfig } from './graph.js';
 import { UseLitePairTokenizer } from './pair-tokenizer.js';
 import { checkUseLiteConfig, useLiteTorchLayout } from './torch-layout.js';
+import { ModelInvalidError } from '../../errors.js';
 
 /** Tensors only the cross-encoder variant has: the pair's segment embedding and the classifier. */
 const CROSS_ONLY = ['embeddings.token_type_embeddings.weight', 'classifier.weight', 'classifier.bias'];
@@ -18,7 +19,7 @@ export const useLiteFamily: ModelFamily = {
   name: 'USE Lite',
   modelTypes: ['use-lite'],
   validateConfig(raw, source) {
-    if (typeof raw !== 'object' || raw === null) throw new Error(`${source}: expected a JSON object`);
+    if (typeof raw !== 'object' || raw === null) throw new ModelInvalidError(`${source}: expected a JSON object`);
     checkUseLiteConfig(raw as UseLiteConfig, source);
     return raw as FamilyConfig;
   },
@@ -27,7 +28,7 @@ export const useLiteFamily: ModelFamily = {
   writeOnnx: (path, config, weights, { head, dtype }) => writeFileAtomic(path, buildUseLiteOnnx(weights, dtype, asUseLite(config), head)),
   weightsMetadata: { format: 'pt', rankwise_model_type: 'use-lite' },
   async loadSentenceEncoder(folder, options) {
-    if (folder.head !== 'none') throw new Error(`model "${folder.name}": a USE Lite cross-encoder scores pairs; it is not a sentence encoder`);
+    if (folder.head !== 'none') throw new ModelInvalidError(`model "${folder.name}": a USE Lite cross-encoder scores pairs; it is not a sentence encoder`);
     return UseLiteOnnxEncoder.load(folder.dir, { dtype: options.dtype, threads: options.threads, name: folder.name });
   },
   /**

@@ -12,6 +12,7 @@ import type { TensorMap } from '../tensors.js';
 import { getTensor } from '../tensors.js';
 import { DataType } from '../onnx/proto.js';
 import { BATCH_AXIS, GraphBuilder, type OnnxDtype } from '../onnx/graph-builder.js';
+import { ModelInvalidError } from '../../errors.js';
 
 export type UseLiteDtype = OnnxDtype;
 
@@ -222,7 +223,7 @@ function l2Normalize({ b }: UseLiteGraph): void {
 export function buildUseLiteOnnx(weights: TensorMap, dtype: UseLiteDtype, config: UseLiteConfig = USE_LITE_CONFIG, head: ModelHead = 'none'): Uint8Array {
   const b = new GraphBuilder(dtype);
   const cross = head === 'sequence-classification';
-  if (config.num_hidden_layers !== 2) throw new Error('use-lite: the graph writer supports exactly 2 layers');
+  if (config.num_hidden_layers !== 2) throw new ModelInvalidError('use-lite: the graph writer supports exactly 2 layers');
   const graph: UseLiteGraph = { b, w: (name, shape) => getTensor(weights, name, shape).data, config };
   clippedInputs(graph);
   embeddings(graph, cross);

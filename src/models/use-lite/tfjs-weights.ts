@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Float32Tensor, TensorMap } from '../tensors.js';
 import { transpose2d } from '../tensors.js';
+import { InputError, ModelInvalidError } from '../../errors.js';
 
 interface ManifestWeight {
   name: string;
@@ -45,17 +46,17 @@ export async function readTfjsWeights(modelJsonPath: string): Promise<RawTfWeigh
     }
     let offset = 0;
     for (const w of group.weights) {
-      if (w.quantization) throw new Error(`use-lite: weight "${w.name}" is quantized; only float32/int32 manifests are supported`);
-      if (w.dtype !== 'float32' && w.dtype !== 'int32') throw new Error(`use-lite: weight "${w.name}" has dtype ${w.dtype}`);
+      if (w.quantization) throw new ModelInvalidError(`use-lite: weight "${w.name}" is quantized; only float32/int32 manifests are supported`);
+      if (w.dtype !== 'float32' && w.dtype !== 'int32') throw new ModelInvalidError(`use-lite: weight "${w.name}" has dtype ${w.dtype}`);
       const count = w.shape.reduce((a, b) => a * b, 1);
       const end = offset + 4 * count;
-      if (end > total) throw new Error(`use-lite: weight "${w.name}" runs past the end of the shards (${total} bytes)`);
+      if (end > total) throw new ModelInvalidError(`use-lite: weight "${w.name}" runs past the end of the shards (${total} bytes)`);
       // Copied out so every tensor is 4-byte aligned whatever its offset in the stream.
       const chunk = bytes.slice(offset, end).buffer;
       out.set(w.name, { shape: w.shape, data: w.dtype === 'float32' ? new Float32Array(chunk) : new Int32Array(chunk) });
       offset = end;
     }
-    if (offset !== total) throw new Error(`use-lite: manifest covers ${offset} bytes but the shards hold ${total}`);
+    if (offset !== total) throw new InputError(`use-lite: manifest covers ${offset} bytes but the shards hold ${total}`);
   }
   return out;
 }
@@ -104,10 +105,10 @@ export function useLiteTensorMap(raw: RawTfWeights): TensorMap {
   const out: TensorMap = new Map();
   for (const src of tensorSources()) {
     const t = raw.get(src.tf);
-    if (!t) throw new Error(`use-lite: the TF.js model has no weight "${src.tf}" (for ${src.name})`);
-    if (!(t.data instanceof Float32Array)) throw new Error(`use-lite: weight "${src.tf}" is not float32`);
+    if (!t) throw new ModelInvalidError(`use-lite: the TF.js model has no weight "${src.tf}" (for ${src.name})`);
+    if (!(t.data instanceof Float32Array)) throw new ModelInvalidError(`use-lite: weight "${src.tf}" is not float32`);
     if (t.shape.length !== src.shape.length || t.shape.some((d, i) => d !== src.shape[i])) {
-      throw new Error(`use-lite: weight "${src.tf}" has shape [${t.shape}], expected [${src.shape}]`);
+      throw new ModelInvalidError(`use-lite: weight "${src.tf}" has shape [${t.shape}], expected [${src.shape}]`);
     }
     let tensor: Float32Tensor;
     if (src.linear) {

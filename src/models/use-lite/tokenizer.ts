@@ -6,6 +6,7 @@
  */
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { readTokenizerJson } from '../tokenizer/loader.js';
+import { InputError, ModelInvalidError } from '../../errors.js';
 
 export const SEPARATOR = '\u2581';
 /** Ids 0-5: unknown, <s>, </s> and three extra ids. The runtime never matches them, and adds no BOS/EOS. */
@@ -52,7 +53,7 @@ export class UseLiteTokenizer {
     this.pieceLength = Int32Array.from(pieces, (p) => p.length);
     let longest = 1;
     for (let id = 0; id < pieces.length; id++) {
-      if (pieces[id].length === 0) throw new Error(`use-lite tokenizer: piece ${id} is empty`);
+      if (pieces[id].length === 0) throw new ModelInvalidError(`use-lite tokenizer: piece ${id} is empty`);
       if (id < reservedIds) continue;
       longest = Math.max(longest, pieces[id].length);
       let node = this.root;
@@ -76,10 +77,10 @@ export class UseLiteTokenizer {
     const scores = new Float64Array(vocabulary.length);
     const nullIds: number[] = [];
     vocabulary.forEach((entry, id) => {
-      if (!Array.isArray(entry) || typeof entry[0] !== 'string') throw new Error(`use-lite tokenizer: vocabulary[${id}] is not [piece, score]`);
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string') throw new ModelInvalidError(`use-lite tokenizer: vocabulary[${id}] is not [piece, score]`);
       const score = entry[1];
       if (score === null) nullIds.push(id);
-      else if (typeof score !== 'number' || !Number.isFinite(score)) throw new Error(`use-lite tokenizer: vocabulary[${id}] has score ${String(score)}`);
+      else if (typeof score !== 'number' || !Number.isFinite(score)) throw new ModelInvalidError(`use-lite tokenizer: vocabulary[${id}] has score ${String(score)}`);
       pieces.push(entry[0]);
       scores[id] = score ?? 0;
     });
@@ -181,15 +182,15 @@ export class UseLiteTokenizer {
   static fromJSON(json: unknown, source = 'tokenizer.json'): UseLiteTokenizer {
     const j = json as Record<string, unknown> | null;
     const marker = j?.[MARKER_KEY] as Partial<UseLiteMarker> | undefined;
-    if (!marker || typeof marker !== 'object') throw new Error(`${source}: no "${MARKER_KEY}" marker; not a USE Lite tokenizer`);
-    if (marker.version !== 1) throw new Error(`${source}: unsupported ${MARKER_KEY} version ${String(marker.version)}`);
+    if (!marker || typeof marker !== 'object') throw new ModelInvalidError(`${source}: no "${MARKER_KEY}" marker; not a USE Lite tokenizer`);
+    if (marker.version !== 1) throw new ModelInvalidError(`${source}: unsupported ${MARKER_KEY} version ${String(marker.version)}`);
     const model = j?.model as { type?: unknown; vocab?: unknown; unk_id?: unknown } | undefined;
-    if (model?.type !== 'Unigram' || !Array.isArray(model.vocab)) throw new Error(`${source}: model must be Unigram with a vocab array`);
-    if (model.unk_id !== UNKNOWN_ID) throw new Error(`${source}: unk_id must be ${UNKNOWN_ID}`);
+    if (model?.type !== 'Unigram' || !Array.isArray(model.vocab)) throw new ModelInvalidError(`${source}: model must be Unigram with a vocab array`);
+    if (model.unk_id !== UNKNOWN_ID) throw new InputError(`${source}: unk_id must be ${UNKNOWN_ID}`);
     const reserved = marker.reserved_ids ?? RESERVED_IDS;
     const maxTokens = marker.max_tokens ?? 128;
-    if (!Number.isInteger(reserved) || reserved < 1) throw new Error(`${source}: reserved_ids must be a positive integer`);
-    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new Error(`${source}: max_tokens must be a positive integer`);
+    if (!Number.isInteger(reserved) || reserved < 1) throw new InputError(`${source}: reserved_ids must be a positive integer`);
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new ModelInvalidError(`${source}: max_tokens must be a positive integer`);
     const nullIds = new Set(marker.null_score_ids ?? []);
     const vocab = (model.vocab as [string, number][]).map(([p, s], id) => [p, nullIds.has(id) ? null : s] as const);
     return UseLiteTokenizer.fromVocabulary(vocab, { reservedIds: reserved, maxTokens });

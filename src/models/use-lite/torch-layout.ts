@@ -2,6 +2,7 @@
 import type { ModelHead } from '../config.js';
 import type { TorchLayout } from '../family.js';
 import type { UseLiteConfig } from './graph.js';
+import { InputError, ModelInvalidError } from '../../errors.js';
 
 /** The timing signal's inverse timescales: a fixed constant of the graph, passed to the engine but never trained. */
 const TIMING = 'embeddings.timing_inv_timescales';
@@ -47,15 +48,15 @@ export function checkUseLiteConfig(config: UseLiteConfig, source = 'config'): vo
   for (const k of ['vocab_size', 'embedding_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size',
     'max_position_embeddings'] as const) {
     const v = config[k];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`${source}: "${k}" must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new ModelInvalidError(`${source}: "${k}" must be a positive integer, got ${v}`);
   }
   if (config.embedding_size % config.num_attention_heads !== 0 || config.hidden_size % config.num_attention_heads !== 0) {
-    throw new Error(`${source}: embedding_size ${config.embedding_size} and hidden_size ${config.hidden_size} must be divisible by num_attention_heads ${config.num_attention_heads}`);
+    throw new ModelInvalidError(`${source}: embedding_size ${config.embedding_size} and hidden_size ${config.hidden_size} must be divisible by num_attention_heads ${config.num_attention_heads}`);
   }
-  if (config.embedding_size % 2 !== 0) throw new Error(`${source}: embedding_size ${config.embedding_size} must be even (sin and cos halves of the timing signal)`);
+  if (config.embedding_size % 2 !== 0) throw new ModelInvalidError(`${source}: embedding_size ${config.embedding_size} must be even (sin and cos halves of the timing signal)`);
   for (const k of ['layer_norm_eps', 'embedding_multiplier'] as const) {
     const v = config[k];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v))) throw new Error(`${source}: "${k}" must be a finite number, got ${JSON.stringify(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v))) throw new InputError(`${source}: "${k}" must be a finite number, got ${JSON.stringify(v)}`);
   }
 }
 
@@ -67,14 +68,14 @@ export function checkUseLiteConfig(config: UseLiteConfig, source = 'config'): vo
  */
 export function useLiteTorchLayout(config: UseLiteConfig, head: ModelHead, pooling: 'mean' | 'cls' | undefined): TorchLayout {
   if (pooling !== undefined && pooling !== 'mean') {
-    throw new Error(`pooling: use-lite always pools by masked mean, tanh dense and L2 norm, got ${JSON.stringify(pooling)}`);
+    throw new InputError(`pooling: use-lite always pools by masked mean, tanh dense and L2 norm, got ${JSON.stringify(pooling)}`);
   }
   checkUseLiteConfig(config);
   const cross = head === 'sequence-classification'
     ? { types: config.type_vocab_size ?? 2, labels: config.id2label ? Object.keys(config.id2label).length : (config as { num_labels?: number }).num_labels ?? 1 }
     : undefined;
   if (cross && !(Number.isInteger(cross.types) && cross.types >= 1 && Number.isInteger(cross.labels) && cross.labels >= 1)) {
-    throw new Error(`config: a use-lite cross-encoder needs positive integer type_vocab_size and num_labels, got ${cross.types} and ${cross.labels}`);
+    throw new ModelInvalidError(`config: a use-lite cross-encoder needs positive integer type_vocab_size and num_labels, got ${cross.types} and ${cross.labels}`);
   }
   const parameters = [...parameterShapes(config, cross)].map(([name, shape]) => ({ name, shape, spelled: [name] }));
   const spec = {

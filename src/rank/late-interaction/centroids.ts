@@ -5,6 +5,7 @@
  */
 import { SeededRandom } from '../../models/random.js';
 import type { DotEngine } from './dot-engine.js';
+import { InputError } from '../../errors.js';
 
 export interface CentroidTrainingOptions {
   count: number;
@@ -27,7 +28,7 @@ export async function nearestCentroids(
   count: number,
   dim: number,
 ): Promise<Uint16Array> {
-  if (count > 65536) throw new Error(`centroids: at most 65536 supported, got ${count}`);
+  if (count > 65536) throw new InputError(`centroids: at most 65536 supported, got ${count}`);
   const codes = new Uint16Array(rows);
   for (let from = 0; from < rows; from += ASSIGN_ROWS) {
     const n = Math.min(ASSIGN_ROWS, rows - from);
@@ -61,8 +62,8 @@ function normalizeRows(data: Float32Array, rows: number, dim: number): void {
 export async function trainCentroids(engine: DotEngine, vectors: Float32Array, rows: number, dim: number, options: CentroidTrainingOptions): Promise<Float32Array> {
   const { count, seed } = options;
   const iterations = options.iterations ?? 8;
-  if (!Number.isInteger(count) || count < 1 || count > 65536) throw new Error(`centroids: expected an integer from 1 to 65536, got ${count}`);
-  if (rows < count) throw new Error(`centroids: ${count} centroids need at least as many tokens, the index has ${rows}`);
+  if (!Number.isInteger(count) || count < 1 || count > 65536) throw new InputError(`centroids: expected an integer from 1 to 65536, got ${count}`);
+  if (rows < count) throw new InputError(`centroids: ${count} centroids need at least as many tokens, the index has ${rows}`);
   const rng = new SeededRandom(seed);
   const sampleSize = Math.min(rows, options.sample ?? count * 64);
   const order = Array.from({ length: rows }, (_, i) => i);

@@ -13,6 +13,7 @@ import { readSafetensorsFile, writeSafetensorsFile } from '../../models/safetens
 import type { TensorMap } from '../../models/tensors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { COLBERT_DEFAULTS } from './colbert.js';
+import { InputError } from '../../errors.js';
 
 export interface ColBertFixtureOptions extends Omit<FixtureOptions, 'kind'> {
   /** Output dimension of the projection (default 128, as colbertv2.0). */
@@ -24,7 +25,7 @@ export interface ColBertFixtureOptions extends Omit<FixtureOptions, 'kind'> {
 
 export async function createFixtureColBert(dir: string, options: ColBertFixtureOptions = {}): Promise<void> {
   const dim = options.dim ?? COLBERT_DEFAULTS.dim;
-  if (!Number.isInteger(dim) || dim < 1) throw new Error(`dim: expected a positive integer, got ${dim}`);
+  if (!Number.isInteger(dim) || dim < 1) throw new InputError(`dim: expected a positive integer, got ${dim}`);
   const config = await createFixtureModel(dir, { ...options, kind: 'bi-encoder' });
   const hidden = config.hidden_size;
   const { tensors } = await readSafetensorsFile(join(dir, 'model.safetensors'));

@@ -15,6 +15,7 @@ import { PairTokenizer } from '../../models/tokenizer/index.js';
 import { exists } from '../../util/fs.js';
 import { dotsNTJs } from './dot-engine.js';
 import type { DisposableResource } from '../../util/disposable.js';
+import { InputError, ModelInvalidError } from '../../errors.js';
 
 /** Python's string.punctuation, which ColBERT's skiplist is built from. */
 export const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
@@ -45,7 +46,7 @@ export const COLBERT_DEFAULTS: ColBertSettings = {
 function setting<T>(meta: Record<string, unknown>, key: string, fallback: T, check: (v: unknown) => boolean, source: string, expected: string): T {
   const v = meta[key];
   if (v === undefined) return fallback;
-  if (!check(v)) throw new Error(`${source}: "${key}": expected ${expected}, got ${JSON.stringify(v)}`);
+  if (!check(v)) throw new InputError(`${source}: "${key}": expected ${expected}, got ${JSON.stringify(v)}`);
   return v as T;
 }
 
@@ -56,7 +57,7 @@ export async function readColBertSettings(dir: string): Promise<ColBertSettings>
   try {
     meta = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
   } catch (error) {
-    throw new Error(`${path}: not valid JSON (${(error as Error).message})`);
+    throw new ModelInvalidError(`${path}: not valid JSON (${(error as Error).message})`);
   }
   const int = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
   const str = (v: unknown) => typeof v === 'string' && v !== '';
@@ -79,7 +80,7 @@ async function vocabularyIds(dir: string, names: string[]): Promise<number[]> {
   const json = JSON.parse(await readFile(path, 'utf8')) as { model?: { vocab?: Record<string, number> }; added_tokens?: Array<{ content: string; id: number }> };
   return names.map((name) => {
     const id = json.added_tokens?.find((t) => t.content === name)?.id ?? json.model?.vocab?.[name];
-    if (!Number.isInteger(id)) throw new Error(`${path}: the vocabulary has no token ${JSON.stringify(name)} (needed as a ColBERT marker)`);
+    if (!Number.isInteger(id)) throw new InputError(`${path}: the vocabulary has no token ${JSON.stringify(name)} (needed as a ColBERT marker)`);
     return id as number;
   });
 }
@@ -110,22 +111,22 @@ export class ColBertEncoder implements DisposableResource {
     const settings = await readColBertSettings(dir);
     const maxLength = Math.max(settings.queryMaxLength, settings.docMaxLength);
     const { folder, tokenizer, session } = await loadBertModel(dir, 'none', { ...options, maxLength });
-    if (!(tokenizer instanceof PairTokenizer)) throw new Error(`${folder.dir}: a ColBERT checkpoint needs a BERT WordPiece tokenizer`);
+    if (!(tokenizer instanceof PairTokenizer)) throw new InputError(`${folder.dir}: a ColBERT checkpoint needs a BERT WordPiece tokenizer`);
     const weightsPath = join(folder.dir, 'model.safetensors');
-    if (!(await exists(weightsPath))) throw new Error(`${folder.dir}: model.safetensors is missing (ColBERT's linear.weight is read from it)`);
+    if (!(await exists(weightsPath))) throw new InputError(`${folder.dir}: model.safetensors is missing (ColBERT's linear.weight is read from it)`);
     const { tensors } = await readSafetensorsFile(weightsPath);
     const linear = tensors.get('linear.weight');
     const hidden = folder.config.hidden_size;
-    if (!linear) throw new Error(`${weightsPath}: no tensor "linear.weight" (a ColBERT checkpoint stores its projection there)`);
+    if (!linear) throw new InputError(`${weightsPath}: no tensor "linear.weight" (a ColBERT checkpoint stores its projection there)`);
     if (linear.shape.length !== 2 || linear.shape[1] !== hidden) {
-      throw new Error(`${weightsPath}: "linear.weight" has shape [${linear.shape}], expected [dim, ${hidden}]`);
+      throw new InputError(`${weightsPath}: "linear.weight" has shape [${linear.shape}], expected [dim, ${hidden}]`);
     }
     if (linear.shape[0] !== settings.dim) {
-      throw new Error(`${weightsPath}: "linear.weight" has ${linear.shape[0]} rows but artifact.metadata says dim ${settings.dim}`);
+      throw new InputError(`${weightsPath}: "linear.weight" has ${linear.shape[0]} rows but artifact.metadata says dim ${settings.dim}`);
     }
     const [query, doc] = await vocabularyIds(folder.dir, [settings.queryMarker, settings.docMarker]);
     const mask = tokenizer.maskId;
-    if (mask === undefined) throw new Error(`${folder.dir}: the tokenizer has no [MASK] token (ColBERT pads queries with it)`);
+    if (mask === undefined) throw new InputError(`${folder.dir}: the tokenizer has no [MASK] token (ColBERT pads queries with it)`);
     const skiplist = new Set<number>();
     if (settings.maskPunctuation) for (const symbol of PUNCTUATION) skiplist.add(tokenizer.tokenIds(symbol)[0]);
     return new ColBertEncoder(folder.name, settings, tokenizer, session, linear.data, hidden, { query, doc, mask }, skiplist);

@@ -4,13 +4,14 @@
  * index is opened, so the encoding costs accuracy, never scoring speed.
  */
 import { float16Table, numberToFloat16 } from '../../models/safetensors.js';
+import { InputError } from '../../errors.js';
 
 export type TokenEncoding = 'float32' | 'float16' | 'int8';
 export const TOKEN_ENCODINGS: readonly TokenEncoding[] = ['float32', 'float16', 'int8'];
 
 export function checkEncoding(encoding: unknown): TokenEncoding {
   if (!TOKEN_ENCODINGS.includes(encoding as TokenEncoding)) {
-    throw new Error(`encoding: expected "float32", "float16" or "int8", got ${JSON.stringify(encoding)}`);
+    throw new InputError(`encoding: expected "float32", "float16" or "int8", got ${JSON.stringify(encoding)}`);
   }
   return encoding as TokenEncoding;
 }
@@ -27,7 +28,7 @@ export const toFloat16Bits = numberToFloat16;
 
 /** Encodes `tokens` row vectors of `dim` values. */
 export function encodeTokens(vectors: Float32Array, tokens: number, dim: number, encoding: TokenEncoding): Uint8Array {
-  if (vectors.length !== tokens * dim) throw new Error(`encodeTokens: ${vectors.length} values, ${tokens} x ${dim} expected`);
+  if (vectors.length !== tokens * dim) throw new InputError(`encodeTokens: ${vectors.length} values, ${tokens} x ${dim} expected`);
   const out = new Uint8Array(encodedSize(encoding, tokens, dim));
   if (encoding === 'float32') {
     out.set(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
@@ -53,7 +54,7 @@ export function encodeTokens(vectors: Float32Array, tokens: number, dim: number,
 /** Decodes what {@link encodeTokens} wrote; `bytes` must start 4-byte aligned in its buffer. */
 export function decodeTokens(bytes: Uint8Array, tokens: number, dim: number, encoding: TokenEncoding): Float32Array {
   const expected = encodedSize(encoding, tokens, dim);
-  if (bytes.byteLength !== expected) throw new Error(`decodeTokens: ${bytes.byteLength} bytes, ${expected} expected for ${tokens} x ${dim} ${encoding}`);
+  if (bytes.byteLength !== expected) throw new InputError(`decodeTokens: ${bytes.byteLength} bytes, ${expected} expected for ${tokens} x ${dim} ${encoding}`);
   if (encoding === 'float32') return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const out = new Float32Array(tokens * dim);
   if (encoding === 'float16') {

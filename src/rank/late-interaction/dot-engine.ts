@@ -6,6 +6,7 @@
 import { ort } from '../../models/session.js';
 import { defaultThreads } from '../../models/session.js';
 import { DataType, makeNode, makeValueInfo, serializeModel } from '../../models/onnx/proto.js';
+import { InputError } from '../../errors.js';
 
 export type DotEngineName = 'js' | 'onnx';
 export interface DotEngine {
@@ -16,8 +17,8 @@ export interface DotEngine {
 }
 
 function checkShapes(a: Float32Array, m: number, b: Float32Array, n: number, dim: number): void {
-  if (a.length < m * dim) throw new Error(`dotsNT: a holds ${a.length} values, ${m} x ${dim} needed`);
-  if (b.length < n * dim) throw new Error(`dotsNT: b holds ${b.length} values, ${n} x ${dim} needed`);
+  if (a.length < m * dim) throw new InputError(`dotsNT: a holds ${a.length} values, ${m} x ${dim} needed`);
+  if (b.length < n * dim) throw new InputError(`dotsNT: b holds ${b.length} values, ${n} x ${dim} needed`);
 }
 
 /**
@@ -114,5 +115,5 @@ export class OnnxDotEngine implements DotEngine {
 export async function createDotEngine(name: DotEngineName = 'js', threads?: number): Promise<DotEngine> {
   if (name === 'js') return new JsDotEngine();
   if (name === 'onnx') return OnnxDotEngine.create(threads);
-  throw new Error(`kernel: expected "js" or "onnx", got ${JSON.stringify(name)}`);
+  throw new InputError(`kernel: expected "js" or "onnx", got ${JSON.stringify(name)}`);
 }

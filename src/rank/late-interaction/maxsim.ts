@@ -4,6 +4,7 @@
  */
 import { createDotEngine, type DotEngine, type DotEngineName } from './dot-engine.js';
 import type { DisposableResource } from '../../util/disposable.js';
+import { InputError } from '../../errors.js';
 
 /** Query tokens as one row-major matrix. */
 export interface TokenMatrix {
@@ -21,7 +22,7 @@ export interface TokenBlock {
 
 function checkDimensions(query: TokenMatrix, block: TokenBlock): void {
   if (query.dimension !== block.dimension) {
-    throw new Error(`maxSim: query tokens have dimension ${query.dimension}, the documents ${block.dimension}`);
+    throw new InputError(`maxSim: query tokens have dimension ${query.dimension}, the documents ${block.dimension}`);
   }
 }
 
@@ -192,7 +193,7 @@ export class MaxSimScorer implements DisposableResource {
     readonly kernel: MaxSimKernel = 'auto',
     private readonly threads?: number,
   ) {
-    if (!MAXSIM_KERNELS.includes(kernel)) throw new Error(`kernel: expected "auto", "js" or "onnx", got ${JSON.stringify(kernel)}`);
+    if (!MAXSIM_KERNELS.includes(kernel)) throw new InputError(`kernel: expected "auto", "js" or "onnx", got ${JSON.stringify(kernel)}`);
   }
 
   async score(query: TokenMatrix, block: TokenBlock, docs?: ArrayLike<number>): Promise<Float32Array> {

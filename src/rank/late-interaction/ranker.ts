@@ -7,12 +7,13 @@ import { toDocuments, type DocumentInput } from '../../documents.js';
 import { checkRankInput, rankByScores, type RankedResults, type Ranker, type RankOptions } from '../results.js';
 import type { LateInteractionEncoder } from './encoder.js';
 import { MaxSimScorer, type MaxSimKernel, type TokenBlock } from './maxsim.js';
+import { InputError } from '../../errors.js';
 
 /** Documents stored back to back, as MaxSim scores them. */
 export function tokenBlock(documents: readonly TokenEmbeddings[], dimension: number): TokenBlock {
   const starts = new Int32Array(documents.length + 1);
   documents.forEach((d, i) => {
-    if (d.dimension !== dimension) throw new Error(`documents[${i}]: tokens have dimension ${d.dimension}, expected ${dimension}`);
+    if (d.dimension !== dimension) throw new InputError(`documents[${i}]: tokens have dimension ${d.dimension}, expected ${dimension}`);
     starts[i + 1] = starts[i] + d.count;
   });
   const vectors = new Float32Array(starts[documents.length] * dimension);

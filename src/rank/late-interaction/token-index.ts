@@ -37,6 +37,7 @@ import {
 import { checkEncoding, decodeTokens, encodedSize, encodeTokens, type TokenEncoding } from './compact-vectors.js';
 import { createDotEngine, type DotEngine, type DotEngineName } from './dot-engine.js';
 import { MaxSimScorer, ONNX_MIN_WORK, type MaxSimKernel, type TokenMatrix } from './maxsim.js';
+import { InputError, StoreError } from '../../errors.js';
 
 export interface IndexDocument {
   id: string;
@@ -129,7 +130,7 @@ const MAGIC = 0x49545752; // "RWTI" little-endian
 const FORMAT_VERSION = 1;
 
 function fail(source: string, message: string): never {
-  throw new Error(`${source}: ${message}`);
+  throw new InputError(`${source}: ${message}`);
 }
 
 function checkManifest(raw: unknown, source: string): Manifest {
@@ -209,10 +210,10 @@ export class TokenIndex implements DisposableResource {
 
   /** A new, empty index in `dir`; an index already there is an error (open it instead). */
   static async create(dir: string, options: TokenIndexOptions): Promise<TokenIndex> {
-    if (!Number.isInteger(options.dimension) || options.dimension < 1) throw new Error(`dimension: expected a positive integer, got ${options.dimension}`);
+    if (!Number.isInteger(options.dimension) || options.dimension < 1) throw new InputError(`dimension: expected a positive integer, got ${options.dimension}`);
     const encoding = checkEncoding(options.encoding ?? 'float16');
     await mkdir(dir, { recursive: true });
-    if (await exists(join(dir, MANIFEST))) throw new Error(`${dir}: already holds a token index (open it, or choose another folder)`);
+    if (await exists(join(dir, MANIFEST))) throw new InputError(`${dir}: already holds a token index (open it, or choose another folder)`);
     const manifest: Manifest = {
       format: 'rankwise-token-index',
       version: 1,
@@ -226,7 +227,7 @@ export class TokenIndex implements DisposableResource {
     const index = new TokenIndex(dir, manifest);
     // Under the lock, and checked again there: of two processes creating the same folder at once, one creates it.
     await withWriteLock(join(dir, LOCK), async () => {
-      if (await exists(join(dir, MANIFEST))) throw new Error(`${dir}: already holds a token index (open it, or choose another folder)`);
+      if (await exists(join(dir, MANIFEST))) throw new InputError(`${dir}: already holds a token index (open it, or choose another folder)`);
       await index.writeManifest(manifest);
     });
     return index;
@@ -234,12 +235,12 @@ export class TokenIndex implements DisposableResource {
 
   static async open(dir: string): Promise<TokenIndex> {
     const path = join(dir, MANIFEST);
-    if (!(await exists(path))) throw new Error(`${dir}: no token index here (${MANIFEST} is missing)`);
+    if (!(await exists(path))) throw new InputError(`${dir}: no token index here (${MANIFEST} is missing)`);
     let raw: unknown;
     try {
       raw = JSON.parse(await readFile(path, 'utf8'));
     } catch (error) {
-      throw new Error(`${path}: not valid JSON (${(error as Error).message})`);
+      throw new StoreError(`${path}: not valid JSON (${(error as Error).message})`);
     }
     const manifest = checkManifest(raw, path);
     const index = new TokenIndex(dir, manifest);
@@ -265,10 +266,10 @@ export class TokenIndex implements DisposableResource {
     }
     const index = await TokenIndex.open(dir);
     if (index.dimension !== options.dimension) {
-      throw new Error(`${dir}: the index holds ${index.dimension}-d vectors, the encoder gives ${options.dimension}-d (use another --index)`);
+      throw new InputError(`${dir}: the index holds ${index.dimension}-d vectors, the encoder gives ${options.dimension}-d (use another --index)`);
     }
     if (options.model && index.model && options.model !== index.model) {
-      throw new Error(`${dir}: the index was built with model "${index.model}", not "${options.model}" (use another --index)`);
+      throw new InputError(`${dir}: the index was built with model "${index.model}", not "${options.model}" (use another --index)`);
     }
     return index;
   }
@@ -346,7 +347,7 @@ export class TokenIndex implements DisposableResource {
 
   async search(query: TokenMatrix, options: SearchOptions = {}): Promise<SearchResult> {
     const k = options.k ?? 10;
-    if (!Number.isInteger(k) || k < 1) throw new Error(`k: expected a positive integer, got ${k}`);
+    if (!Number.isInteger(k) || k < 1) throw new InputError(`k: expected a positive integer, got ${k}`);
     const { ids, scores } = await this.scoreDocuments(query, options);
     const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || (ids[a] < ids[b] ? -1 : 1));
     const hits = order.slice(0, k).map((i) => {
@@ -358,8 +359,8 @@ export class TokenIndex implements DisposableResource {
 
   /** MaxSim of the query against every live document (or the candidates only), unsorted. */
   async scoreDocuments(query: TokenMatrix, options: Pick<SearchOptions, 'candidates' | 'kernel'> = {}): Promise<{ ids: string[]; scores: Float32Array }> {
-    if (query.dimension !== this.dimension) throw new Error(`query: tokens have dimension ${query.dimension}, the index ${this.dimension}`);
-    if (query.count < 1) throw new Error('query: no tokens to score with');
+    if (query.dimension !== this.dimension) throw new InputError(`query: tokens have dimension ${query.dimension}, the index ${this.dimension}`);
+    if (query.count < 1) throw new InputError('query: no tokens to score with');
     const scorer = this.scorer(options.kernel ?? 'auto');
     const selected = options.candidates ? await this.candidateDocuments(query, options.candidates) : this.liveDocuments();
     const ids: string[] = [];
@@ -448,11 +449,11 @@ export class TokenIndex implements DisposableResource {
   private async candidateDocuments(query: TokenMatrix, options: CandidateOptions): Promise<Int32Array[]> {
     const centroids = this.centroids;
     const meta = this.manifest.centroids;
-    if (!centroids || !meta) throw new Error('candidates: this index has no centroids yet (train them first: trainCentroids / --centroids N)');
+    if (!centroids || !meta) throw new InputError('candidates: this index has no centroids yet (train them first: trainCentroids / --centroids N)');
     const probe = options.probe ?? 4;
     const keep = options.keep ?? 256;
-    if (!Number.isInteger(probe) || probe < 1) throw new Error(`probe: expected a positive integer, got ${probe}`);
-    if (!(keep === Infinity || (Number.isInteger(keep) && keep >= 1))) throw new Error(`keep: expected a positive integer or Infinity, got ${keep}`);
+    if (!Number.isInteger(probe) || probe < 1) throw new InputError(`probe: expected a positive integer, got ${probe}`);
+    if (!(keep === Infinity || (Number.isInteger(keep) && keep >= 1))) throw new InputError(`keep: expected a positive integer or Infinity, got ${keep}`);
     const engine = await this.engineFor(query.count * meta.count * this.dimension);
     const sims = await queryCentroidSimilarities(engine, query.vectors, query.count, centroids, meta.count, this.dimension);
     const probed = probedCentroids(sims, query.count, meta.count, probe);
@@ -532,7 +533,7 @@ export class TokenIndex implements DisposableResource {
     try {
       raw = JSON.parse(await readFile(path, 'utf8'));
     } catch (error) {
-      throw new Error(`${path}: not valid JSON (${(error as Error).message})`);
+      throw new StoreError(`${path}: not valid JSON (${(error as Error).message})`);
     }
     if (checkManifest(raw, path).generation === this.manifest.generation) return;
     const fresh = await TokenIndex.open(this.dir);
@@ -552,13 +553,13 @@ export class TokenIndex implements DisposableResource {
   private checkDocuments(documents: readonly IndexDocument[]): void {
     const seen = new Set<string>();
     documents.forEach((doc, i) => {
-      if (typeof doc?.id !== 'string' || doc.id === '') throw new Error(`documents[${i}].id: expected a non-empty string`);
-      if (seen.has(doc.id)) throw new Error(`documents[${i}].id: "${doc.id}" appears twice in one batch`);
+      if (typeof doc?.id !== 'string' || doc.id === '') throw new InputError(`documents[${i}].id: expected a non-empty string`);
+      if (seen.has(doc.id)) throw new InputError(`documents[${i}].id: "${doc.id}" appears twice in one batch`);
       seen.add(doc.id);
       const t = doc.tokens;
-      if (!t || t.dimension !== this.dimension) throw new Error(`documents[${i}].tokens: expected dimension ${this.dimension}, got ${t?.dimension}`);
+      if (!t || t.dimension !== this.dimension) throw new InputError(`documents[${i}].tokens: expected dimension ${this.dimension}, got ${t?.dimension}`);
       if (!Number.isInteger(t.count) || t.count < 0 || t.vectors.length !== t.count * this.dimension) {
-        throw new Error(`documents[${i}].tokens: ${t.vectors?.length} values for ${t.count} tokens of dimension ${this.dimension}`);
+        throw new InputError(`documents[${i}].tokens: ${t.vectors?.length} values for ${t.count} tokens of dimension ${this.dimension}`);
       }
     });
   }

@@ -2,6 +2,10 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaJsonSchemaGrammar, LlamaModel } from 'node-llama-cpp';
 import { ProviderError, type ChatProvider, type ChatRequest } from './chat-provider.js';
+import { InputError, ModelNotFoundError, importOptional } from '../../errors.js';
+
+
+const loadLlamaCpp = () => importOptional('node-llama-cpp', 'The in-process LLM provider (llama-cpp)', () => import('node-llama-cpp'));
 
 export interface LlamaCppOptions {
   /** A GGUF file; default `findDefaultGguf()`. */
@@ -55,16 +59,16 @@ export class LlamaCppProvider implements ChatProvider {
 
   constructor(options: LlamaCppOptions = {}) {
     const modelPath = options.modelPath ?? findDefaultGguf();
-    if (!modelPath) throw new Error(`modelPath: expected a GGUF file (option modelPath or RANKWISE_LLM_GGUF); ${SHARED_TEST_GGUF} is not there either`);
-    if (!existsSync(modelPath)) throw new Error(`modelPath: no such GGUF file: ${modelPath}`);
+    if (!modelPath) throw new ModelNotFoundError(`modelPath: expected a GGUF file (option modelPath or RANKWISE_LLM_GGUF); ${SHARED_TEST_GGUF} is not there either`);
+    if (!existsSync(modelPath)) throw new ModelNotFoundError(`modelPath: no such GGUF file: ${modelPath}`);
     this.modelPath = modelPath;
     this.threads = options.threads ?? 1;
     this.contextSize = options.contextSize;
     this.maxTokens = options.maxTokens ?? 256;
     this.temperature = options.temperature ?? 0;
     this.seed = options.seed ?? 0;
-    if (!Number.isInteger(this.threads) || this.threads < 1) throw new Error(`threads: expected a positive integer, got ${this.threads}`);
-    if (!Number.isInteger(this.maxTokens) || this.maxTokens < 1) throw new Error(`maxTokens: expected a positive integer, got ${this.maxTokens}`);
+    if (!Number.isInteger(this.threads) || this.threads < 1) throw new InputError(`threads: expected a positive integer, got ${this.threads}`);
+    if (!Number.isInteger(this.maxTokens) || this.maxTokens < 1) throw new InputError(`maxTokens: expected a positive integer, got ${this.maxTokens}`);
   }
 
   get name(): string {
@@ -82,7 +86,7 @@ export class LlamaCppProvider implements ChatProvider {
     request.signal?.throwIfAborted();
     // Loading is not abortable; a time-out still returns on time and the load carries on for the next call.
     const loaded = await abortable(this.load(), request.signal);
-    const { LlamaChatSession } = await import('node-llama-cpp');
+    const { LlamaChatSession } = await loadLlamaCpp();
     const key = JSON.stringify(request.schema);
     if (!this.grammars.has(key)) this.grammars.set(key, loaded.llama.createGrammarForJsonSchema(request.schema as never));
     const grammar = await this.grammars.get(key)!;
@@ -111,7 +115,7 @@ export class LlamaCppProvider implements ChatProvider {
   private load(): Promise<Loaded> {
     this.loading ??= (async () => {
       // Imported on first use: loading llama.cpp's native binding is not free, and most rankwise runs never need it.
-      const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+      const { getLlama, LlamaLogLevel } = await loadLlamaCpp();
       const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
       const model = await llama.loadModel({ modelPath: this.modelPath });
       const contextSize = this.contextSize ?? Math.min(model.trainContextSize, 4096);

@@ -1,4 +1,5 @@
 import { ProviderError, type ChatProvider, type ChatRequest } from './chat-provider.js';
+import { InputError } from '../../errors.js';
 
 export const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 /** The article's model for the LLM stage. */
@@ -36,14 +37,14 @@ export function resolveEndpoint(options: OpenAICompatibleOptions = {}): Resolved
   const baseUrl = (options.baseUrl ?? nonEmpty(env.RANKWISE_LLM_BASE_URL) ?? OPENROUTER_BASE_URL).replace(/\/+$/, '');
   try {
     const { protocol } = new URL(baseUrl);
-    if (protocol !== 'http:' && protocol !== 'https:') throw new Error('not http');
+    if (protocol !== 'http:' && protocol !== 'https:') throw new InputError('not http');
   } catch {
-    throw new Error(`baseUrl: expected an http(s) URL such as ${OPENROUTER_BASE_URL}, got ${JSON.stringify(baseUrl)}`);
+    throw new InputError(`baseUrl: expected an http(s) URL such as ${OPENROUTER_BASE_URL}, got ${JSON.stringify(baseUrl)}`);
   }
   const openRouter = isOpenRouter(baseUrl);
   const model = options.model ?? nonEmpty(env.RANKWISE_LLM_MODEL) ?? (openRouter ? OPENROUTER_DEFAULT_MODEL : 'default');
   const apiKey = options.apiKey ?? nonEmpty(env.RANKWISE_LLM_API_KEY) ?? (openRouter ? nonEmpty(env.OPENROUTER_API_KEY) : undefined);
-  if (openRouter && !apiKey) throw new Error('apiKey: OpenRouter needs a key: set OPENROUTER_API_KEY (or RANKWISE_LLM_API_KEY, or pass apiKey)');
+  if (openRouter && !apiKey) throw new InputError('apiKey: OpenRouter needs a key: set OPENROUTER_API_KEY (or RANKWISE_LLM_API_KEY, or pass apiKey)');
   return { baseUrl, model, ...(apiKey ? { apiKey } : {}) };
 }
 
@@ -67,7 +68,7 @@ export class OpenAICompatibleProvider implements ChatProvider {
     this.maxTokens = options.maxTokens ?? 1024;
     this.temperature = options.temperature ?? 0;
     this.headers = options.headers ?? {};
-    if (!Number.isInteger(this.maxTokens) || this.maxTokens < 1) throw new Error(`maxTokens: expected a positive integer, got ${this.maxTokens}`);
+    if (!Number.isInteger(this.maxTokens) || this.maxTokens < 1) throw new InputError(`maxTokens: expected a positive integer, got ${this.maxTokens}`);
   }
 
   get name(): string {

@@ -1,6 +1,7 @@
 import type { ChatProvider } from './chat-provider.js';
 import { findDefaultGguf, LlamaCppProvider, type LlamaCppOptions } from './llama-cpp.js';
 import { OPENROUTER_BASE_URL, OpenAICompatibleProvider } from './openai-compatible.js';
+import { InputError } from '../../errors.js';
 
 /** Which LLM backend a command line asked for. */
 export type LlmSpec =
@@ -19,7 +20,7 @@ export function parseLlmSpec(spec: string, what = '--llm'): LlmSpec {
   if (head === 'local') return tail ? { kind: 'local', modelPath: tail } : { kind: 'local' };
   if (head === 'openrouter') return tail ? { kind: 'openrouter', model: tail } : { kind: 'openrouter' };
   if (head === 'openai-compatible' && !tail) return { kind: 'openai-compatible' };
-  throw new Error(`${what}: expected local[:PATH.gguf], openrouter[:MODEL], openai-compatible or an http(s) URL, got "${spec}"`);
+  throw new InputError(`${what}: expected local[:PATH.gguf], openrouter[:MODEL], openai-compatible or an http(s) URL, got "${spec}"`);
 }
 
 /** True when some hosted or configured endpoint is set in the environment. */

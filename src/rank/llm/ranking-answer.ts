@@ -1,4 +1,5 @@
 /** What had to be fixed in one answer, in the answer's own document numbers (1-based, as the prompt shows them). */
+import { InputError } from '../../errors.js';
 export interface RankingRepairs {
   /** Entries that name no document: out of range, not integers, not numbers. */
   invalid: unknown[];
@@ -25,13 +26,13 @@ export function parseRankingAnswer(text: string): unknown[] {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`answer is not JSON (${(error as Error).message}): ${preview(text)}`);
+    throw new InputError(`answer is not JSON (${(error as Error).message}): ${preview(text)}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error(`answer: expected a JSON object {"ranking": [...]}, got ${preview(text)}`);
+    throw new InputError(`answer: expected a JSON object {"ranking": [...]}, got ${preview(text)}`);
   }
   const ranking = (value as Record<string, unknown>).ranking;
-  if (!Array.isArray(ranking)) throw new Error(`answer: "ranking" must be an array, got ${preview(JSON.stringify(ranking) ?? 'nothing')}`);
+  if (!Array.isArray(ranking)) throw new InputError(`answer: "ranking" must be an array, got ${preview(JSON.stringify(ranking) ?? 'nothing')}`);
   return ranking;
 }
 

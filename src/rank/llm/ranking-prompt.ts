@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { InputError } from '../../errors.js';
 
 export interface RankingPrompt {
   system: string;
@@ -44,9 +45,9 @@ export function sanitizeForPrompt(text: string, boundary: string): string {
  */
 export function buildRankingPrompt(query: string, documents: readonly string[], options: RankingPromptOptions = {}): RankingPrompt {
   const boundary = options.boundary ?? newBoundary();
-  if (!/^[A-Za-z0-9-]{8,}$/.test(boundary)) throw new Error(`boundary: expected 8 or more letters, digits or dashes, got ${JSON.stringify(boundary)}`);
+  if (!/^[A-Za-z0-9-]{8,}$/.test(boundary)) throw new InputError(`boundary: expected 8 or more letters, digits or dashes, got ${JSON.stringify(boundary)}`);
   const maxChars = options.maxDocumentChars ?? 600;
-  if (!Number.isInteger(maxChars) || maxChars < 1) throw new Error(`maxDocumentChars: expected a positive integer, got ${maxChars}`);
+  if (!Number.isInteger(maxChars) || maxChars < 1) throw new InputError(`maxDocumentChars: expected a positive integer, got ${maxChars}`);
   const n = documents.length;
   const system = [
     'You rank documents by how well they answer a search query.',

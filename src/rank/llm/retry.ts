@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SeededRandom } from '../../models/random.js';
 import { ProviderError } from './chat-provider.js';
+import { InputError } from '../../errors.js';
 
 export interface RetryOptions {
   /** Extra attempts after the first (default 2). */
@@ -52,10 +53,10 @@ export class Retrier {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.baseDelayMs = options.baseDelayMs ?? 250;
     this.maxDelayMs = options.maxDelayMs ?? 4_000;
-    if (!Number.isInteger(this.retries) || this.retries < 0) throw new Error(`retries: expected a non-negative integer, got ${this.retries}`);
-    if (!(this.timeoutMs > 0)) throw new Error(`timeoutMs: expected a positive number, got ${this.timeoutMs}`);
-    if (!(this.baseDelayMs >= 0)) throw new Error(`baseDelayMs: expected a non-negative number, got ${this.baseDelayMs}`);
-    if (!(this.maxDelayMs >= this.baseDelayMs)) throw new Error(`maxDelayMs: expected at least baseDelayMs (${this.baseDelayMs}), got ${this.maxDelayMs}`);
+    if (!Number.isInteger(this.retries) || this.retries < 0) throw new InputError(`retries: expected a non-negative integer, got ${this.retries}`);
+    if (!(this.timeoutMs > 0)) throw new InputError(`timeoutMs: expected a positive number, got ${this.timeoutMs}`);
+    if (!(this.baseDelayMs >= 0)) throw new InputError(`baseDelayMs: expected a non-negative number, got ${this.baseDelayMs}`);
+    if (!(this.maxDelayMs >= this.baseDelayMs)) throw new InputError(`maxDelayMs: expected at least baseDelayMs (${this.baseDelayMs}), got ${this.maxDelayMs}`);
     this.random = new SeededRandom(options.seed ?? 0);
   }
 

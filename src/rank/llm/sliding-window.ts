@@ -1,4 +1,5 @@
 /** One window of a sliding-window pass: positions [start, end) of the current order. */
+import { InputError } from '../../errors.js';
 export interface Window {
   start: number;
   end: number;
@@ -10,9 +11,9 @@ export interface Window {
  * the bottom is carried forward and can reach the top in one pass.
  */
 export function slidingWindows(count: number, size: number, step: number): Window[] {
-  if (!Number.isInteger(count) || count < 0) throw new Error(`count: expected a non-negative integer, got ${count}`);
-  if (!Number.isInteger(size) || size < 2) throw new Error(`windowSize: expected an integer of at least 2, got ${size}`);
-  if (!Number.isInteger(step) || step < 1 || step > size) throw new Error(`windowStep: expected an integer from 1 to windowSize (${size}), got ${step}`);
+  if (!Number.isInteger(count) || count < 0) throw new InputError(`count: expected a non-negative integer, got ${count}`);
+  if (!Number.isInteger(size) || size < 2) throw new InputError(`windowSize: expected an integer of at least 2, got ${size}`);
+  if (!Number.isInteger(step) || step < 1 || step > size) throw new InputError(`windowStep: expected an integer from 1 to windowSize (${size}), got ${step}`);
   if (count === 0) return [];
   if (count <= size) return [{ start: 0, end: count }];
   const windows: Window[] = [];
@@ -39,7 +40,7 @@ export async function rankWithSlidingWindow<T>(
     const slice = order.slice(position.start, position.end);
     const reordered = await rankWindow(slice, position);
     if (reordered.length !== slice.length) {
-      throw new Error(`rankWindow: returned ${reordered.length} items for a window of ${slice.length}`);
+      throw new InputError(`rankWindow: returned ${reordered.length} items for a window of ${slice.length}`);
     }
     order.splice(position.start, slice.length, ...reordered);
   }

@@ -1,6 +1,6 @@
 import type { SearchService } from '../search-service.js';
 import type { ServedEmbedder } from '../served-embedder.js';
-import type { ServedReranker, ServedScores } from '../served-reranker.js';
+import type { ServedFit, ServedReranker, ServedScores } from '../served-reranker.js';
 import type { ServerMetrics } from '../metrics.js';
 import { checkQuery, checkTexts, type TextLimits } from '../http-errors.js';
 
@@ -26,7 +26,7 @@ export function scoreRequest(
   query: string,
   field: string,
   documents: readonly string[],
-  fit: { truncate: boolean; maxTokensPerDocument?: number },
+  fit: Omit<ServedFit, 'field'>,
 ): Promise<ServedScores> {
   checkQuery(query, context.limits);
   checkTexts(field, documents, context.limits);

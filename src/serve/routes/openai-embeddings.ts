@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { l2normalize } from '../../models/vectors.js';
 import { HttpError } from '../http-errors.js';
-import { openAiEmbeddingsBody } from '../schemas.js';
+import { openAiEmbeddingsRoute } from '../schemas.js';
 import type { ServedEmbedder } from '../served-embedder.js';
 import type { RouteContext } from './context.js';
 
@@ -16,7 +16,7 @@ interface OpenAiEmbeddingsRequest {
 export const openAiEmbeddingsRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const embedder = context.embedder;
   if (!embedder) return;
-  app.post<{ Body: OpenAiEmbeddingsRequest }>('/v1/embeddings', { schema: { body: openAiEmbeddingsBody } }, (request) => embeddings(embedder, request.body));
+  app.post<{ Body: OpenAiEmbeddingsRequest }>('/v1/embeddings', { schema: openAiEmbeddingsRoute }, (request) => embeddings(embedder, request.body));
 };
 
 async function embeddings(embedder: ServedEmbedder, body: OpenAiEmbeddingsRequest): Promise<object> {

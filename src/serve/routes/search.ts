@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { SearchMode } from '../../retrieve/retriever.js';
 import { HttpError } from '../http-errors.js';
-import { searchBody } from '../schemas.js';
+import { searchRoute } from '../schemas.js';
 import type { SearchRequest } from '../search-service.js';
 import { scoreRequest, type RouteContext } from './context.js';
 
@@ -9,7 +9,7 @@ import { scoreRequest, type RouteContext } from './context.js';
 export const searchRoutes: FastifyPluginAsync<RouteContext> = async (app, context) => {
   const search = context.search;
   if (!search) return;
-  app.post<{ Body: SearchRequest }>('/search', { schema: { body: searchBody } }, async (request) => {
+  app.post<{ Body: SearchRequest }>('/search', { schema: searchRoute }, async (request) => {
     const body = request.body;
     if (body.query.trim() === '') throw new HttpError(400, 'query: expected a non-empty query', 'query');
     let mode: SearchMode;

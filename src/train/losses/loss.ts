@@ -1,4 +1,5 @@
 import type { SequenceTokenizer } from '../../models/tokenizer/index.js';
+import { InputError } from '../../errors.js';
 
 /** Which model a loss trains: a cross-encoder (one logit per pair) or a bi-encoder (one vector per text). */
 export type LossTarget = 'cross-encoder' | 'bi-encoder';
@@ -32,14 +33,14 @@ export interface Loss<Example, Request extends LossRequest = LossRequest> {
 
 export function stringField(raw: Record<string, unknown>, field: string, where: string): string {
   const value = raw[field];
-  if (typeof value !== 'string') throw new Error(`${where}: field "${field}" must be a string`);
+  if (typeof value !== 'string') throw new InputError(`${where}: field "${field}" must be a string`);
   return value;
 }
 
 export function numberField(raw: Record<string, unknown>, field: string, where: string, min: number, max: number): number {
   const value = raw[field];
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new Error(`${where}: field "${field}" must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
+    throw new InputError(`${where}: field "${field}" must be a number in [${min}, ${max}], got ${JSON.stringify(value)}`);
   }
   return value;
 }

@@ -9,6 +9,7 @@ import type { LossSupervision, LossTarget } from './loss.js';
 import { MarginMSELoss } from './margin-mse.js';
 import { MSELoss } from './mse.js';
 import { MultipleNegativesRankingLoss } from './multiple-negatives-ranking.js';
+import { InputError } from '../../errors.js';
 
 /** Factories with default settings, in the order help texts and docs list the losses. */
 const FACTORIES = [
@@ -62,7 +63,7 @@ export function isLossName(name: unknown): name is LossName {
 
 /** The registered loss called `name`; `field` names the option or field in the error. */
 export function describeLoss(name: string, field = 'loss'): LossDescription {
-  if (!isLossName(name)) throw new Error(`${field}: unknown loss ${JSON.stringify(name)} (expected ${lossNames().join(', ')})`);
+  if (!isLossName(name)) throw new InputError(`${field}: unknown loss ${JSON.stringify(name)} (expected ${lossNames().join(', ')})`);
   return REGISTRY.get(name)!;
 }
 
