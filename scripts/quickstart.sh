@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL_CUDA=skip
 # Installed already (a second run, or after setup.sh): `npm ls` fails when a core package is missing or does not match.
 if ! npm ls --omit=dev --depth=0 >/dev/null 2>&1; then
-  npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+  npm ci --omit=dev --ignore-scripts --no-audit --no-fund >&2  # stdout is the demo's (--json stays parseable)
 fi
 
 # No dist/ without TypeScript, so the CLI runs from source through tsx, at the version package.json pins for it.

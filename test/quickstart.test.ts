@@ -6,15 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, symlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { demoCorpus } from '../src/cli/commands/demo.js';
 import { InputError } from '../src/errors.js';
 import { Bm25Index } from '../src/retrieve/bm25.js';
 import { MemoryBm25Retriever } from '../src/retrieve/memory-bm25.js';
 import { ROOT, type Outcome } from './helpers/cli.js';
 import { scratchDir } from './helpers/fixtures.js';
+
+const run = promisify(execFile);
 
 const DOCS = [
   { id: 'a', text: 'Vaccines train the immune system to recognise a pathogen.' },
@@ -111,4 +115,33 @@ test('the demo runs on the core dependencies alone: BM25 in memory, then the bui
   const firstIds = new Set(expected.map((h) => h.id));
   assert.ok(json.final.every((id: string) => firstIds.has(id)), 'the reranker only reorders what BM25 found');
   assert.ok(json.relevantInFinal > json.relevantInFirstStageTop, `reranked ${json.relevantInFinal} vs BM25's own top 5 ${json.relevantInFirstStageTop}`);
+});
+
+test('scripts/quickstart.sh from a copy of the checkout: installs the core alone, then prints the demo', { timeout: 600_000 }, async () => {
+  // What a fresh clone holds: the tracked files (and new ones git does not ignore), no node_modules, no dist/.
+  const clone = join(await scratchDir(), 'clone');
+  await mkdir(clone, { recursive: true });
+  const listed = await run('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: ROOT, maxBuffer: 64 << 20 }).catch(() => undefined);
+  if (listed) {
+    for (const file of listed.stdout.split('\0').filter(Boolean)) {
+      if (!existsSync(join(ROOT, file))) continue; // deleted in the working tree, not yet in the index
+      await mkdir(dirname(join(clone, file)), { recursive: true });
+      await cp(join(ROOT, file), join(clone, file));
+    }
+  } else {
+    // Not a git checkout (a source archive): everything but what installs and builds make.
+    const made = /^(node_modules|dist|\.git|\.cache|native\/build)(\/|$)/;
+    await cp(ROOT, clone, { recursive: true, filter: (source) => !made.test(relative(ROOT, source)) });
+  }
+  const cache = join(await scratchDir(), 'models');
+  // npm's cache is warm wherever `npm ci` ran (CI, a developer machine): prefer it to the network.
+  const env = { ...process.env, RANKWISE_CACHE: cache, npm_config_prefer_offline: 'true' };
+  const { stdout } = await run('bash', ['scripts/quickstart.sh', '--json'], { cwd: clone, env, maxBuffer: 16 << 20 });
+  const json = JSON.parse(stdout);
+  assert.equal(json.stages[0].name, 'bm25');
+  assert.ok(json.relevantInFinal > json.relevantInFirstStageTop, `reranked ${json.relevantInFinal} vs BM25's own top 5 ${json.relevantInFirstStageTop}`);
+  const installed = await readdir(join(clone, 'node_modules'));
+  assert.ok(installed.includes('onnxruntime-node'));
+  for (const optional of ['@lancedb', 'fastify', 'typescript', 'hnswlib-node', 'node-llama-cpp']) assert.ok(!installed.includes(optional), `${optional} was installed`);
+  assert.ok(!existsSync(join(clone, 'dist')), 'nothing was compiled');
 });

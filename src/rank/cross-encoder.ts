@@ -223,6 +223,15 @@ export class CrossEncoder implements Ranker {
     return this.dispose();
   }
 
+  /**
+   * A document as the overlapping windows `longDocuments: 'chunk'` scores, each paired with the query (one window when
+   * it fits); the overlap defaults to a quarter of the length.
+   */
+  encodeWindows(query: string, document: string, options: { maxLength?: number; overlap?: number } = {}): Encoded[] {
+    const maxLength = options.maxLength ?? this.maxLength;
+    return this.tokenizer.encodePairWindows(query, document, { maxLength, overlap: options.overlap ?? Math.floor(maxLength / 4) });
+  }
+
   /** Every window of every pair is one sequence; `owner` maps it back to its pair. */
   private encodePairs(pairs: ReadonlyArray<readonly [string, string]>, maxLength: number, options: PredictOptions): { sequences: Encoded[]; owner: number[] } {
     const sequences: Encoded[] = [];
@@ -232,8 +241,7 @@ export class CrossEncoder implements Ranker {
         throw new InputError(`pairs[${i}]: expected [query, document] strings`);
       }
       if (options.longDocuments === 'chunk') {
-        const overlap = options.overlap ?? Math.floor(maxLength / 4);
-        for (const window of this.tokenizer.encodePairWindows(query, doc, { maxLength, overlap })) {
+        for (const window of this.encodeWindows(query, doc, { maxLength, overlap: options.overlap })) {
           sequences.push(window);
           owner.push(i);
         }

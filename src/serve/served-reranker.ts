@@ -161,14 +161,12 @@ function encodeOrHttpError(crossEncoder: CrossEncoder, query: string, documents:
 function encodeChunks(crossEncoder: CrossEncoder, query: string, documents: readonly string[], field: string, maxChunks: number): { sequences: Encoded[]; owner: number[] } {
   // Tokenizes the query alone, so that a query the tokenizer refuses is blamed on `query`, not on a document.
   crossEncoder.encodeDocuments(query, [], { field });
-  const maxLength = crossEncoder.maxLength;
-  const overlap = Math.floor(maxLength / 4);
   const sequences: Encoded[] = [];
   const owner: number[] = [];
   documents.forEach((document, i) => {
     let windows: Encoded[];
     try {
-      windows = crossEncoder.tokenizer.encodePairWindows(query, document, { maxLength, overlap });
+      windows = crossEncoder.encodeWindows(query, document);
     } catch (error) {
       throw new TextFieldError(`${field}[${i}]: cannot be tokenized (${(error as Error).message})`, `${field}[${i}]`, 'untokenizable');
     }

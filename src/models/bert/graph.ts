@@ -181,17 +181,36 @@ export function encoderLayer(graph: BertGraph, x: string, l: number, out: string
 function classifierHead({ b, w, config }: BertGraph, weights: TensorMap, x: string): number {
   const H = config.hidden_size;
   const L = numLabels(config);
-  // Pooler and classifier run on one vector per sequence, so they stay fp32 even in int8 models.
-  b.initializer('pooler.weight', [H, H], w('pooler.dense.weight', [H, H]).data);
-  b.initializer('pooler.bias', [H], w('pooler.dense.bias', [H]).data);
-  b.initializer('classifier.weight', [L, H], getTensor(weights, 'classifier.weight', [L, H]).data);
-  b.initializer('classifier.bias', [L], getTensor(weights, 'classifier.bias', [L]).data);
+  firstTokenHead(b, x, H, L, {
+    dense: { name: 'pooler', weight: w('pooler.dense.weight', [H, H]).data, bias: w('pooler.dense.bias', [H]).data },
+    out: { name: 'classifier', weight: getTensor(weights, 'classifier.weight', [L, H]).data, bias: getTensor(weights, 'classifier.bias', [L]).data },
+  });
+  return L;
+}
+
+interface HeadLayer {
+  /** Initializer names are `<name>.weight` and `<name>.bias`. */
+  name: string;
+  weight: Float32Array;
+  bias: Float32Array;
+}
+
+/**
+ * The first token's vector through a dense layer and tanh, then the output layer, into `logits`: BERT's pooler and
+ * classifier, and RoBERTa's classification head, are this one shape. It runs on one vector per sequence, so it stays
+ * fp32 even in int8 models.
+ */
+export function firstTokenHead(b: GraphBuilder, x: string, H: number, L: number, layers: { dense: HeadLayer; out: HeadLayer }): void {
+  const { dense, out } = layers;
+  b.initializer(`${dense.name}.weight`, [H, H], dense.weight);
+  b.initializer(`${dense.name}.bias`, [H], dense.bias);
+  b.initializer(`${out.name}.weight`, [L, H], out.weight);
+  b.initializer(`${out.name}.bias`, [L], out.bias);
   b.initializer('cls_index', [], BigInt64Array.of(0n));
   b.node('Gather', [x, 'cls_index'], ['cls_hidden'], { axis: 1 });
-  b.node('Gemm', ['cls_hidden', 'pooler.weight', 'pooler.bias'], ['pooled_linear'], { transB: 1 });
+  b.node('Gemm', ['cls_hidden', `${dense.name}.weight`, `${dense.name}.bias`], ['pooled_linear'], { transB: 1 });
   b.node('Tanh', ['pooled_linear'], ['pooled']);
-  b.node('Gemm', ['pooled', 'classifier.weight', 'classifier.bias'], ['logits'], { transB: 1 });
-  return L;
+  b.node('Gemm', ['pooled', `${out.name}.weight`, `${out.name}.bias`], ['logits'], { transB: 1 });
 }
 
 export function buildBertOnnx(

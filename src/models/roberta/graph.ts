@@ -9,7 +9,7 @@
  */
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { ModelInvalidError } from '../../errors.js';
-import { DEFAULT_TUNING, encoderLayer, weightGetter, type BertGraph } from '../bert/graph.js';
+import { DEFAULT_TUNING, encoderLayer, firstTokenHead, weightGetter, type BertGraph } from '../bert/graph.js';
 import { numLabels, type ModelHead } from '../config.js';
 import { BATCH_AXIS, checkDtype, GraphBuilder, SEQUENCE_AXIS, type OnnxDtype } from '../onnx/graph-builder.js';
 import { DataType } from '../onnx/proto.js';
@@ -53,15 +53,12 @@ function embeddings({ b, w, config, eps }: BertGraph, padTokenId: number): strin
 function classifierHead({ b, config }: BertGraph, weights: TensorMap, x: string): number {
   const H = config.hidden_size;
   const L = numLabels(config);
-  b.initializer('classifier.dense.weight', [H, H], getTensor(weights, 'classifier.dense.weight', [H, H]).data);
-  b.initializer('classifier.dense.bias', [H], getTensor(weights, 'classifier.dense.bias', [H]).data);
-  b.initializer('classifier.out_proj.weight', [L, H], getTensor(weights, 'classifier.out_proj.weight', [L, H]).data);
-  b.initializer('classifier.out_proj.bias', [L], getTensor(weights, 'classifier.out_proj.bias', [L]).data);
-  b.initializer('cls_index', [], BigInt64Array.of(0n));
-  b.node('Gather', [x, 'cls_index'], ['cls_hidden'], { axis: 1 });
-  b.node('Gemm', ['cls_hidden', 'classifier.dense.weight', 'classifier.dense.bias'], ['head_dense'], { transB: 1 });
-  b.node('Tanh', ['head_dense'], ['head_hidden']);
-  b.node('Gemm', ['head_hidden', 'classifier.out_proj.weight', 'classifier.out_proj.bias'], ['logits'], { transB: 1 });
+  const layer = (name: string, rows: number) => ({
+    name,
+    weight: getTensor(weights, `${name}.weight`, [rows, H]).data,
+    bias: getTensor(weights, `${name}.bias`, [rows]).data,
+  });
+  firstTokenHead(b, x, H, L, { dense: layer('classifier.dense', H), out: layer('classifier.out_proj', L) });
   return L;
 }
 
