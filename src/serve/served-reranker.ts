@@ -8,7 +8,7 @@ import { DEFAULT_RERANKER, loadRanker } from '../rank/load-ranker.js';
 import { scoresOf, type Ranker } from '../rank/results.js';
 import { RequestBatcher, type BatcherOptions } from './batcher.js';
 import { HttpError, withTimeout } from './http-errors.js';
-import { InputError, ModelInvalidError } from '../errors.js';
+import { ModelInvalidError } from '../errors.js';
 
 /** A request's scores, one per document in input order. */
 export interface ServedScores {
@@ -126,7 +126,7 @@ export class ServedReranker {
     }
     if (scores.length !== 1 || !Number.isFinite(scores[0])) {
       const labels = model.kind === 'cross-encoder' ? ` (config.json declares ${model.crossEncoder.labels} label(s): does the graph's "logits" output have as many?)` : '';
-      throw new InputError(`${path}: scoring one test pair gave ${scores[0]}, expected a finite number${labels}`);
+      throw new ModelInvalidError(`${path}: scoring one test pair gave ${scores[0]}, expected a finite number${labels}`);
     }
   }
 

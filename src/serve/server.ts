@@ -70,10 +70,10 @@ const DEFAULTS = {
 
 type ResolvedOptions = ServeOptions & typeof DEFAULTS;
 
-/** Loads the models, builds the fastify app and listens; resolves once requests can be served. */
 /** The optional packages the server runs on (package.json's peer dependencies). */
 const SERVER_PACKAGES = ['fastify', 'prom-client', '@fastify/swagger'];
 
+/** Loads the models, builds the fastify app and listens; resolves once requests can be served. */
 export async function createServer(options: ServeOptions): Promise<RunningServer> {
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ResolvedOptions;
   checkOptions(o);

@@ -15,12 +15,17 @@ export async function readText(path: string, what: string): Promise<string> {
     const text = (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
+    throw unreadable(what, path, error);
   }
 }
 
 /** One parsed line and its 1-based number in the file, for error messages. */
+/** A file that cannot be opened, named with the flag or role it came from (`--train data.jsonl: no such file`). */
+function unreadable(what: string, path: string, error: unknown): InputError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new InputError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
+}
+
 export interface JsonLine {
   line: number;
   value: Record<string, unknown>;
@@ -51,8 +56,7 @@ export async function* streamTextLines(path: string, what: string, onBytes?: (by
   try {
     await opened;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
+    throw unreadable(what, path, error);
   }
   if (onBytes) file.on('data', () => onBytes(file.bytesRead));
   const text = path.endsWith('.gz') ? file.pipe(createGunzip()) : file;
